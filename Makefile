@@ -1,0 +1,79 @@
+# order-exceptions: `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+ORDERS ?= 100000
+DAYS ?= 91
+MERCHANTS ?= 8
+SEED ?= 1
+
+# No telemetry leaves the machine, and every path is absolute (see pipelines/settings.py).
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
+export OEX_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
+export OEX_DUCKDB_TEMP ?= $(CURDIR)/data/tmp
+
+.PHONY: help install manifest generate pipeline demo dashboard dev evaluate export test lint docs bench browser clean
+
+help: ## List every target
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## Create .venv if missing and install the project with its dev tools
+
+manifest: install ## Parse the dbt project into target/manifest.json (Dagster loads it, never builds it at import)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet
+
+generate: install ## Write sample data into data/inbox (ORDERS, DAYS, MERCHANTS, SEED)
+	$(BIN)/oex generate --orders $(ORDERS) --days $(DAYS) --merchants $(MERCHANTS) --seed $(SEED)
+
+pipeline: manifest ## Generate sample data if the inbox is empty, then ingest, check, build and export the marts
+	@if [ -z "$$(find data/inbox -type f ! -name .gitkeep -print -quit)" ]; then $(MAKE) --no-print-directory generate; fi
+	$(BIN)/oex run
+
+demo: pipeline ## `make pipeline`, then serve the dashboard on http://localhost:8501
+	$(BIN)/oex dashboard
+
+dashboard: install ## Serve the dashboard on http://localhost:8501 from the exported marts
+	$(BIN)/oex dashboard
+
+dev: manifest ## Run `dagster dev` with the whole code location (UI on http://localhost:3000)
+	$(BIN)/dagster dev -m pipelines.definitions
+
+evaluate: install ## Compare flagged exceptions with the generator's ground truth (data/reports/accuracy.json)
+	$(BIN)/oex evaluate
+
+test: manifest ## Run the whole test suite
+	$(BIN)/ruff check pipelines dashboards tests
+	$(BIN)/pytest
+
+lint: install ## Lint Python (ruff) and SQL (sqlfluff)
+	$(BIN)/ruff check pipelines dashboards tests
+	$(BIN)/ruff format --check pipelines dashboards tests
+	cd dbt_project && ../$(BIN)/sqlfluff lint models tests
+
+docs: manifest ## Build the dbt docs (the input contract and every model) into dbt_project/target
+	cd dbt_project && ../$(BIN)/dbt docs generate
+
+bench: manifest ## Benchmark at 1M and 10M orders (long; never part of `make test`)
+	$(BIN)/oex bench
+
+clean: ## Remove generated data, the warehouse and build output (keeps .venv)
+	rm -rf data/warehouse.duckdb* data/marts data/truth data/reports data/exports data/tmp data/landing \
+	       dbt_project/target dbt_project/logs .dagster_home test-output
+	find data/inbox -mindepth 1 ! -name .gitkeep -delete

@@ -1,0 +1,1 @@
+"""order-exceptions: the Dagster code location and the `oex` command line."""

@@ -1,0 +1,126 @@
+"""`oex`: the one command line for users of order-exceptions.
+
+Each sub-command is a thin wrapper: the work lives in the module it imports, so the
+Dagster assets and the command line share one implementation.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from pipelines import settings
+
+# No telemetry leaves the machine, whichever way a command is started.
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT / ".dagster_home"))
+
+
+@click.group()
+def main() -> None:
+    """order-exceptions: ingest order data, flag exceptions, review them weekly."""
+
+
+@main.command()
+@click.option("--orders", default=100_000, show_default=True, help="Orders to generate.")
+@click.option("--days", default=91, show_default=True, help="Days of history, ending --end-date.")
+@click.option("--merchants", default=8, show_default=True, help="Merchants (the 3PL's clients).")
+@click.option("--seed", default=1, show_default=True, help="Random seed; same seed, same bytes.")
+@click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), default="2026-11-15",
+              show_default=True, help="Last day of the generated history (Asia/Shanghai).")
+@click.option("--format", "file_format", type=click.Choice(["csv", "parquet"]), default="csv",
+              show_default=True, help="File format of the inbox files.")
+@click.option("--bad-rows", default=0.0, show_default=True,
+              help="Share of extra malformed rows, of the kinds real exports contain.")
+@click.option("--inbox", type=click.Path(path_type=Path), default=None,
+              help="Where to write the input files (default data/inbox).")
+@click.option("--truth", type=click.Path(path_type=Path), default=None,
+              help="Where to write the ground truth (default data/truth).")
+def generate(orders, days, merchants, seed, end_date, file_format, bad_rows, inbox, truth) -> None:
+    """Write realistic sample input files for all four domains into the inbox."""
+    from pipelines.generator import generate as run_generator
+
+    summary = run_generator(
+        orders=orders,
+        days=days,
+        merchants=merchants,
+        seed=seed,
+        end_date=end_date.date(),
+        file_format=file_format,
+        bad_rows=bad_rows,
+        inbox=inbox or settings.inbox_dir(),
+        truth_dir=truth or settings.truth_dir(),
+    )
+    click.echo(summary)
+
+
+@main.command()
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day to ingest (default: the earliest file in the inbox).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day to ingest (default: the latest file in the inbox).")
+def run(date_from, date_to) -> None:
+    """Ingest the inbox for a range of days, run the checks, build dbt and export the marts."""
+    from pipelines.runner import run_daily_build
+
+    ok = run_daily_build(
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+    )
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("--truth", type=click.Path(path_type=Path), default=None,
+              help="Ground truth folder (default data/truth).")
+def evaluate(truth) -> None:
+    """Compare flagged exceptions with the generator's ground truth."""
+    from pipelines.evaluation import evaluate as run_evaluation
+
+    run_evaluation(truth_dir=truth or settings.truth_dir())
+
+
+@main.command()
+@click.option("--week", required=True, help="ISO week, e.g. 2026-W46.")
+@click.option("--merchant", default=None, help="Only this merchant id.")
+def export(week: str, merchant: str | None) -> None:
+    """Write the merchants' weekly report files (XLSX and HTML)."""
+    from pipelines.defs.exports.reports import export_week
+
+    for path in export_week(week=week, merchant_id=merchant):
+        click.echo(path)
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True)
+@click.option("--address", default="localhost", show_default=True,
+              help="Interface to bind; localhost keeps the dashboard private to this machine.")
+def dashboard(port: int, address: str) -> None:
+    """Serve the weekly review dashboard from the exported marts."""
+    app = settings.PROJECT_ROOT / "dashboards" / "streamlit_app.py"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.port", str(port), "--server.address", address,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]
+    raise SystemExit(subprocess.call(command))
+
+
+@main.command()
+@click.option("--sizes", default="1000000,10000000", show_default=True,
+              help="Comma-separated order counts to benchmark.")
+def bench(sizes: str) -> None:
+    """Benchmark the full and incremental build against the floor and a pandas peer."""
+    from pipelines.benchmark import run_benchmark
+
+    run_benchmark(sizes=[int(size) for size in sizes.split(",")])
+
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Dagster definitions, organised by concept: ingestion, quality, transformation, exports, automation."""
