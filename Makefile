@@ -19,7 +19,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export OEX_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 export OEX_DUCKDB_TEMP ?= $(CURDIR)/data/tmp
 
-.PHONY: help install manifest generate pipeline demo dashboard dev evaluate export test lint docs bench browser clean
+.PHONY: help install manifest generate pipeline demo dashboard dev evaluate export test lint docs clean
 
 help: ## List every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
@@ -69,9 +69,6 @@ lint: install ## Lint Python (ruff) and SQL (sqlfluff)
 
 docs: manifest ## Build the dbt docs (the input contract and every model) into dbt_project/target
 	cd dbt_project && ../$(BIN)/dbt docs generate
-
-bench: manifest ## Benchmark at 1M and 10M orders (long; never part of `make test`)
-	$(BIN)/oex bench
 
 clean: ## Remove generated data, the warehouse and build output (keeps .venv)
 	rm -rf data/warehouse.duckdb* data/marts data/truth data/reports data/exports data/tmp data/landing \

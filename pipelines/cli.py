@@ -111,16 +111,5 @@ def dashboard(port: int, address: str) -> None:
     raise SystemExit(subprocess.call(command))
 
 
-@main.command()
-@click.option("--sizes", default="1000000,10000000", show_default=True,
-              help="Comma-separated order counts to benchmark.")
-def bench(sizes: str) -> None:
-    """Benchmark the full and incremental build against the floor and a pandas peer."""
-    from pipelines.benchmark import run_benchmark
-
-    run_benchmark(sizes=[int(size) for size in sizes.split(",")])
-
-
-
 if __name__ == "__main__":
     main()

@@ -1,1 +1,1 @@
-"""Dagster definitions, organised by concept: ingestion, quality, transformation, exports, automation."""
+"""Dagster definitions by concept: ingestion, quality, transformation, exports, automation."""

@@ -4,7 +4,10 @@ import dagster as dg
 
 from pipelines.settings import LOCAL_TIMEZONE
 
-DAILY_PARTITIONS = dg.DailyPartitionsDefinition(start_date="2025-01-01", timezone=LOCAL_TIMEZONE)
+# end_offset=1: today is a partition too, so a file that lands today is ingested today.
+DAILY_PARTITIONS = dg.DailyPartitionsDefinition(
+    start_date="2025-01-01", timezone=LOCAL_TIMEZONE, end_offset=1
+)
 WEEKLY_PARTITIONS = dg.WeeklyPartitionsDefinition(
     start_date="2025-01-06", timezone=LOCAL_TIMEZONE, day_offset=1
 )

@@ -1,0 +1,262 @@
+"""Chart builders: data frame + catalogue in, Plotly figure out. No Streamlit here."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboards.components.theme import (
+    CUMULATIVE_COLOUR,
+    FAMILIES,
+    SLA_COLOUR,
+    family_colour,
+)
+from dashboards.i18n import Catalogue
+
+_LAYOUT = {
+    "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+    "hoverlabel": {"namelength": -1},
+}
+
+
+def _ordered_families(present: pd.Series) -> list[str]:
+    known = [family for family in FAMILIES if family in set(present)]
+    return known + sorted(set(present) - set(FAMILIES))
+
+
+def family_trend(trend: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
+    """Lines of exception rate per family over weeks. Columns: week, family, exception_rate."""
+    figure = go.Figure()
+    for family in _ordered_families(trend["family"]):
+        rows = trend[trend["family"] == family].sort_values("week")
+        figure.add_trace(
+            go.Scatter(
+                x=rows["week"],
+                y=rows["exception_rate"],
+                name=catalogue.name("family", family),
+                mode="lines+markers",
+                line={"color": family_colour(family), "width": 2},
+                hovertemplate="%{x}: %{y:.1%}<extra>%{fullData.name}</extra>",
+            )
+        )
+    figure.update_layout(**_LAYOUT)
+    figure.update_xaxes(title=catalogue.text("axis.week"), type="category")
+    figure.update_yaxes(
+        title=catalogue.text("axis.exception_rate"), tickformat=".1%", rangemode="tozero"
+    )
+    return figure
+
+
+def type_share(shares: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
+    """Treemap family > sub-type sized by exceptions.
+
+    Columns: family, exception_type, exceptions.
+    """
+    shares = shares[shares["exceptions"] > 0]
+    families = shares.groupby("family", as_index=False)["exceptions"].sum()
+    ids = [f"f/{f}" for f in families["family"]]
+    labels = [catalogue.name("family", f) for f in families["family"]]
+    parents = [""] * len(families)
+    values = families["exceptions"].tolist()
+    colours = [family_colour(f) for f in families["family"]]
+    for row in shares.itertuples(index=False):
+        ids.append(f"t/{row.family}/{row.exception_type}")
+        labels.append(catalogue.name("exception_type", row.exception_type))
+        parents.append(f"f/{row.family}")
+        values.append(row.exceptions)
+        colours.append(family_colour(row.family))
+    figure = go.Figure(
+        go.Treemap(
+            ids=ids,
+            labels=labels,
+            parents=parents,
+            values=values,
+            branchvalues="total",
+            marker={"colors": colours},
+            texttemplate="%{label}<br>%{value:,} · %{percentRoot:.1%}",
+            hovertemplate="%{label}: %{value:,} (%{percentRoot:.1%})<extra></extra>",
+        )
+    )
+    figure.update_layout(margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    return figure
+
+
+def handling_against_sla(handling: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
+    """Median and P90 handling hours per sub-type with its SLA.
+
+    Columns: family, exception_type, median_handling_hours, p90_handling_hours, sla_hours.
+    """
+    handling = handling.sort_values(["median_handling_hours"], ascending=True)
+    names = [catalogue.name("exception_type", code) for code in handling["exception_type"]]
+    hours = catalogue.text("unit.hours")
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            y=names,
+            x=handling["median_handling_hours"],
+            orientation="h",
+            name=catalogue.text("axis.median"),
+            marker={"color": [family_colour(f) for f in handling["family"]]},
+            hovertemplate=f"%{{y}}: %{{x:.1f}} {hours}<extra>%{{fullData.name}}</extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            y=names,
+            x=handling["p90_handling_hours"],
+            mode="markers",
+            name=catalogue.text("axis.p90"),
+            marker={"symbol": "diamond", "color": CUMULATIVE_COLOUR, "size": 8},
+            hovertemplate=f"%{{y}}: %{{x:.1f}} {hours}<extra>%{{fullData.name}}</extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            y=names,
+            x=handling["sla_hours"],
+            mode="markers",
+            name=catalogue.text("axis.sla"),
+            marker={"symbol": "line-ns-open", "color": SLA_COLOUR, "size": 16,
+                    "line": {"width": 3}},
+            hovertemplate=f"%{{y}}: %{{x:.1f}} {hours}<extra>%{{fullData.name}}</extra>",
+        )
+    )
+    figure.update_layout(**_LAYOUT, height=max(300, 28 * len(handling) + 80))
+    figure.update_xaxes(title=catalogue.text("axis.handling_hours"), rangemode="tozero")
+    return figure
+
+
+def root_cause_pareto(causes: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
+    """Bars of exceptions per root cause, largest first, and the cumulative share.
+
+    Columns: root_cause, exceptions, cumulative_share.
+    """
+    causes = causes.sort_values("exceptions", ascending=False)
+    names = [catalogue.name("root_cause", code) for code in causes["root_cause"]]
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            x=names,
+            y=causes["exceptions"],
+            name=catalogue.text("axis.exceptions"),
+            marker={"color": "#0072B2"},
+            hovertemplate="%{x}: %{y:,}<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=names,
+            y=causes["cumulative_share"],
+            name=catalogue.text("axis.cumulative_share"),
+            yaxis="y2",
+            mode="lines+markers",
+            line={"color": CUMULATIVE_COLOUR},
+            hovertemplate="%{x}: %{y:.1%}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        **_LAYOUT,
+        yaxis={"title": catalogue.text("axis.exceptions"), "rangemode": "tozero"},
+        yaxis2={"title": catalogue.text("axis.cumulative_share"), "overlaying": "y",
+                "side": "right", "tickformat": ".0%", "range": [0, 1.05],
+                "tickvals": [0, 0.25, 0.5, 0.75, 1], "showgrid": False},
+    )
+    return figure
+
+
+def attribution(changes: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
+    """Horizontal bars of each driver's change vs last week, coloured by family.
+
+    Columns: family, dimension, dimension_value, change.
+    """
+    changes = changes.sort_values("change")
+    labels = [
+        f"{catalogue.name('family', row.family)} · {catalogue.name('dimension', row.dimension)}"
+        f" {value_name(catalogue, row.dimension, row.dimension_value)}"
+        for row in changes.itertuples(index=False)
+    ]
+    figure = go.Figure(
+        go.Bar(
+            y=labels,
+            x=changes["change"],
+            orientation="h",
+            marker={"color": [family_colour(f) for f in changes["family"]]},
+            hovertemplate="%{y}: %{x:+,}<extra></extra>",
+        )
+    )
+    figure.update_layout(**_LAYOUT, height=max(300, 26 * len(changes) + 80), showlegend=False)
+    figure.update_xaxes(title=catalogue.text("axis.change"), zeroline=True)
+    return figure
+
+
+def value_name(catalogue: Catalogue, dimension: str, value: object) -> str:
+    return catalogue.dimension_value(dimension, value)
+
+
+def dimension_heatmap(cells: pd.DataFrame, dimension: str, catalogue: Catalogue) -> go.Figure:
+    """Sub-type x dimension value counts. Columns: exception_type, dimension_value, exceptions."""
+    grid = cells.pivot_table(index="exception_type", columns="dimension_value",
+                             values="exceptions", aggfunc="sum", fill_value=0)
+    column_order = grid.sum(axis=0).sort_values(ascending=False).index
+    grid = grid[column_order]
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.to_numpy(),
+            x=[value_name(catalogue, dimension, value) for value in grid.columns],
+            y=[catalogue.name("exception_type", code) for code in grid.index],
+            colorscale="Blues",
+            hovertemplate="%{y} · %{x}: %{z:,}<extra></extra>",
+            colorbar={"title": catalogue.text("axis.exceptions")},
+        )
+    )
+    figure.update_layout(margin=_LAYOUT["margin"], height=max(300, 30 * len(grid) + 120))
+    figure.update_xaxes(title=catalogue.name("dimension", dimension), type="category")
+    return figure
+
+
+def dimension_bars(totals: pd.DataFrame, dimension: str, catalogue: Catalogue) -> go.Figure:
+    """Exceptions per dimension value, stacked by family. Columns: dimension_value, family,
+    exceptions."""
+    order = (totals.groupby("dimension_value")["exceptions"].sum()
+             .sort_values(ascending=False).index.tolist())
+    names = {value: value_name(catalogue, dimension, value) for value in order}
+    figure = go.Figure()
+    for family in _ordered_families(totals["family"]):
+        rows = totals[totals["family"] == family]
+        figure.add_trace(
+            go.Bar(
+                x=[names[value] for value in rows["dimension_value"]],
+                y=rows["exceptions"],
+                name=catalogue.name("family", family),
+                marker={"color": family_colour(family)},
+                customdata=rows["dimension_value"],
+                hovertemplate="%{x}: %{y:,}<extra>%{fullData.name}</extra>",
+            )
+        )
+    figure.update_layout(**_LAYOUT, barmode="stack")
+    figure.update_xaxes(title=catalogue.name("dimension", dimension), type="category",
+                        categoryorder="array", categoryarray=[names[v] for v in order])
+    figure.update_yaxes(title=catalogue.text("axis.exceptions"))
+    return figure
+
+
+def order_timeline(events: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
+    """Events of one order on a time axis, one row per source. Columns: occurred_at, source,
+    event_type, detail."""
+    figure = go.Figure(
+        go.Scatter(
+            x=events["occurred_at"],
+            y=[catalogue.name("source", source) for source in events["source"]],
+            mode="markers+text",
+            text=[catalogue.event_name(code) for code in events["event_type"]],
+            textposition="top center",
+            marker={"size": 11, "color": "#0072B2"},
+            customdata=events["detail"].fillna(""),
+            hovertemplate="%{x|%Y-%m-%d %H:%M} · %{text}<br>%{customdata}<extra></extra>",
+        )
+    )
+    figure.update_layout(margin=_LAYOUT["margin"], height=320, showlegend=False)
+    figure.update_xaxes(title=catalogue.text("axis.occurred_at"))
+    figure.update_yaxes(title=catalogue.text("axis.source"), type="category")
+    return figure

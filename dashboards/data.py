@@ -1,0 +1,862 @@
+"""Every query the dashboard runs, and nothing else.
+
+The dashboard reads only the Parquet marts exported to `settings.marts_dir()`; it never opens
+the warehouse, so a pipeline run can write while people look. Each query runs in an in-memory
+DuckDB with the file path and every filter value as parameters, aggregates there (the fact
+tables can hold tens of millions of rows) and hands pandas only the small result. Results are
+cached with a TTL and keyed on the files' modification times, so a finished pipeline run shows
+up on the next rerun without a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from dashboards.components.formatting import previous_week, week_start
+from dashboards.components.theme import FAMILIES
+from pipelines import settings
+
+CACHE_TTL_SECONDS = 600
+EXCEPTION_LIST_LIMIT = 2_000
+ASSET_CHECKS = "asset_checks"
+MARTS = (
+    "fct_order_exceptions",
+    "fct_orders",
+    "fct_order_timeline",
+    "dim_exception_types",
+    "rpt_weekly_exception_summary",
+    "rpt_weekly_kpis",
+    "rpt_recurring_issues",
+    "rpt_root_causes",
+    "rpt_exception_attribution",
+    "rpt_ingestion_health",
+    "rpt_quarantine",
+)
+# The marts store naive UTC; people read Beijing time. China has had no daylight saving since
+# 1991, so a fixed eight hours is exact.
+LOCAL_OFFSET = "interval 8 hour"
+_BEIJING = timezone(timedelta(hours=8))
+# Dimension name -> column in fct_order_exceptions; identifiers only ever come from here.
+DIMENSION_COLUMNS = {
+    "merchant": "merchant_name",
+    "warehouse": "warehouse_id",
+    "channel": "channel",
+    "carrier": "carrier",
+    "province": "province",
+    "sku": "sku",
+}
+_SLICE = """
+    ($merchants::varchar[] is null or list_contains($merchants::varchar[], merchant_id))
+    and ($warehouses::varchar[] is null or list_contains($warehouses::varchar[], warehouse_id))
+    and ($channels::varchar[] is null or list_contains($channels::varchar[], channel))
+"""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The sidebar's choices, shared by every page. Empty tuples mean 'all'."""
+
+    week: str
+    merchants: tuple[str, ...] = field(default=())
+    warehouses: tuple[str, ...] = field(default=())
+    channels: tuple[str, ...] = field(default=())
+
+    def slice_parameters(self) -> dict[str, list[str] | None]:
+        return {
+            "merchants": list(self.merchants) or None,
+            "warehouses": list(self.warehouses) or None,
+            "channels": list(self.channels) or None,
+        }
+
+    def as_key(self) -> tuple:
+        return (self.week, self.merchants, self.warehouses, self.channels)
+
+
+# ---------------------------------------------------------------- files
+
+
+def mart_path(name: str) -> Path:
+    return settings.marts_dir() / f"{name}.parquet"
+
+
+def missing_marts(*names: str) -> list[str]:
+    return [name for name in names if not mart_path(name).is_file()]
+
+
+def _signature(names: tuple[str, ...]) -> tuple:
+    """What the cache keys on besides the arguments: each file's mtime and size."""
+    signature = []
+    for name in names:
+        try:
+            stat = mart_path(name).stat()
+            signature.append((name, stat.st_mtime_ns, stat.st_size))
+        except FileNotFoundError:
+            signature.append((name, None, None))
+    return (str(settings.marts_dir()), *signature)
+
+
+def freshness() -> pd.DataFrame:
+    """One row per mart file: when it was last written and its size (no caching: a stat)."""
+    rows = []
+    now = time.time()
+    for name in (*MARTS, ASSET_CHECKS):
+        try:
+            stat = mart_path(name).stat()
+        except FileNotFoundError:
+            rows.append({"mart": name, "modified_at": pd.NaT, "age_hours": None, "size": None})
+            continue
+        rows.append({
+            "mart": name,
+            "modified_at": datetime.fromtimestamp(stat.st_mtime, tz=_BEIJING)
+            .replace(microsecond=0, tzinfo=None),
+            "age_hours": (now - stat.st_mtime) / 3600,
+            "size": stat.st_size,
+        })
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- running queries
+
+
+@st.cache_resource(show_spinner=False)
+def _database() -> duckdb.DuckDBPyConnection:
+    database = duckdb.connect(":memory:")
+    # The pipeline replaces mart files by renaming; a block cache keyed on the path could
+    # serve pieces of the old file, so DuckDB always reads the file as it is now.
+    database.execute("set enable_external_file_cache = false")
+    return database
+
+
+def _run(sql: str, parameters: dict) -> pd.DataFrame:
+    """One parameterised query in its own cursor (Streamlit serves sessions from threads).
+
+    DuckDB opens a Parquet file once to plan and again to scan. When the pipeline swaps the
+    file in between (atomic rename), the two opens see different files and the scan fails;
+    the query is then simply run again on the new file. Errors with unchanged files are real
+    and raised at once.
+    """
+    files = [value for value in parameters.values()
+             if isinstance(value, str) and value.endswith(".parquet")]
+    for attempt in range(_ATTEMPTS):
+        before = _file_versions(files)
+        cursor = _database().cursor()
+        try:
+            return cursor.execute(sql, parameters).df()
+        except duckdb.Error:
+            if attempt == _ATTEMPTS - 1 or _file_versions(files) == before:
+                raise
+        finally:
+            cursor.close()
+    raise AssertionError("unreachable")
+
+
+_ATTEMPTS = 5
+
+
+def _file_versions(files: list[str]) -> list[tuple | None]:
+    versions = []
+    for file in files:
+        try:
+            stat = os.stat(file)
+            versions.append((stat.st_ino, stat.st_mtime_ns, stat.st_size))
+        except FileNotFoundError:
+            versions.append(None)
+    return versions
+
+
+def _paths(*names: str) -> dict[str, str]:
+    return {name: str(mart_path(name)) for name in names}
+
+
+# ---------------------------------------------------------------- weeks and filter choices
+
+
+@dataclass(frozen=True)
+class Weeks:
+    available: tuple[str, ...]
+    default: str | None
+    latest_incomplete: str | None
+
+
+def weeks() -> Weeks:
+    """Weeks with data, newest first, and the default: the last complete one."""
+    return _weeks(_signature(("rpt_weekly_kpis", "fct_orders")))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _weeks(signature: tuple) -> Weeks:
+    paths = _paths("rpt_weekly_kpis", "fct_orders")
+    listed = _run(
+        "select distinct week from read_parquet($kpis) where week is not null order by week desc",
+        {"kpis": paths["rpt_weekly_kpis"]},
+    )["week"].tolist()
+    if not listed:
+        return Weeks((), None, None)
+    latest_local = _run(
+        f"select max(placed_at + {LOCAL_OFFSET}) as latest from read_parquet($orders)",
+        {"orders": paths["fct_orders"]},
+    )["latest"].iloc[0]
+    last_day = pd.Timestamp(latest_local).date() if pd.notna(latest_local) else date.min
+    # A week is complete once the data reaches its Sunday.
+    complete = [w for w in listed if week_start(w) + timedelta(days=6) <= last_day]
+    default = complete[0] if complete else listed[0]
+    incomplete = listed[0] if listed[0] != default else None
+    return Weeks(tuple(listed), default, incomplete)
+
+
+def filter_choices() -> dict[str, pd.DataFrame]:
+    return _filter_choices(_signature(("rpt_weekly_kpis", "fct_order_exceptions")))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _filter_choices(signature: tuple) -> dict[str, pd.DataFrame]:
+    paths = _paths("rpt_weekly_kpis", "fct_order_exceptions")
+    kpis = {"kpis": paths["rpt_weekly_kpis"]}
+    # Names come from the exceptions fact (far smaller than fct_orders); a merchant without a
+    # single exception still appears, by id, through rpt_weekly_kpis.
+    merchants = _run(
+        """
+        with ids as (select distinct merchant_id from read_parquet($kpis)),
+        names as (
+            select merchant_id, any_value(merchant_name) as merchant_name,
+            from read_parquet($exceptions)
+            group by merchant_id
+        ),
+        final as (
+            select ids.merchant_id, coalesce(names.merchant_name, ids.merchant_id) as merchant_name,
+            from ids left join names using (merchant_id)
+        )
+        select * from final order by merchant_name
+        """,
+        {**kpis, "exceptions": paths["fct_order_exceptions"]},
+    )
+    warehouses = _run(
+        "select distinct warehouse_id from read_parquet($kpis) order by 1", kpis)
+    channels = _run("select distinct channel from read_parquet($kpis) order by 1", kpis)
+    return {"merchants": merchants, "warehouses": warehouses, "channels": channels}
+
+
+# ---------------------------------------------------------------- weekly review
+
+
+def weekly_kpis(filters: Filters) -> pd.DataFrame:
+    """The KPI tiles for the selected week and the week before: one row per week."""
+    names = ("rpt_weekly_kpis", "fct_order_exceptions")
+    return _weekly_kpis(filters.as_key(), _signature(names))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _weekly_kpis(key: tuple, signature: tuple) -> pd.DataFrame:
+    filters = Filters(*key)
+    paths = _paths("rpt_weekly_kpis", "fct_order_exceptions")
+    sql = f"""
+        with kpis as (
+            select * from read_parquet($kpis)
+            where week in ($week, $previous_week) and {_SLICE}
+        ),
+        exceptions as (
+            select week, handling_hours from read_parquet($exceptions)
+            where week in ($week, $previous_week) and {_SLICE}
+        ),
+        counts as (
+            select
+                week,
+                sum(orders)::bigint as orders,
+                sum(orders_with_exception)::bigint as orders_with_exception,
+                sum(exceptions)::bigint as exceptions,
+                sum(open_exceptions)::bigint as open_exceptions,
+                sum(overdue_exceptions)::bigint as overdue_exceptions,
+                sum(exceptions_within_sla)::bigint as exceptions_within_sla,
+                sum(exceptions_closed)::bigint as exceptions_closed,
+                sum(successes)::bigint as successes,
+                sum(recurrences)::bigint as recurrences,
+            from kpis
+            group by week
+        ),
+        handling as (
+            select week, median(handling_hours) as median_handling_hours,
+            from exceptions
+            group by week
+        ),
+        final as (
+            select
+                counts.week,
+                counts.orders,
+                counts.orders_with_exception / nullif(counts.orders, 0) as exception_rate,
+                counts.open_exceptions,
+                counts.overdue_exceptions,
+                counts.exceptions_within_sla / nullif(counts.exceptions, 0) as sla_met_share,
+                handling.median_handling_hours,
+                counts.recurrences / nullif(counts.exceptions, 0) as recurrence_rate,
+                counts.successes / nullif(counts.exceptions_closed, 0) as success_rate,
+                counts.exceptions,
+            from counts
+            left join handling using (week)
+        )
+        select * from final
+    """
+    parameters = {
+        "kpis": paths["rpt_weekly_kpis"],
+        "exceptions": paths["fct_order_exceptions"],
+        "week": filters.week,
+        "previous_week": previous_week(filters.week),
+        **filters.slice_parameters(),
+    }
+    return _run(sql, parameters)
+
+
+def family_trend(filters: Filters, weeks_shown: tuple[str, ...]) -> pd.DataFrame:
+    """Share of orders with an exception of each family, per week: week, family, rate."""
+    return _family_trend(filters.as_key(), weeks_shown, _signature(("fct_orders",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _family_trend(key: tuple, weeks_shown: tuple[str, ...], signature: tuple) -> pd.DataFrame:
+    filters = Filters(*key)
+    # Column names come from the fixed family list, never from input.
+    sums = ",\n".join(
+        f"avg(has_{family}_exception::int) as {family}" for family in FAMILIES
+    )
+    sql = f"""
+        with orders as (
+            select * from read_parquet($orders)
+            where list_contains($weeks::varchar[], week) and {_SLICE}
+        ),
+        by_week as (
+            select week, {sums},
+            from orders
+            group by week
+        ),
+        final as (
+            unpivot by_week on {", ".join(FAMILIES)} into name family value exception_rate
+        )
+        select * from final order by week, family
+    """
+    parameters = {
+        "orders": str(mart_path("fct_orders")),
+        "weeks": list(weeks_shown),
+        **filters.slice_parameters(),
+    }
+    return _run(sql, parameters)
+
+
+def type_share(filters: Filters) -> pd.DataFrame:
+    """Exceptions of the week per family and sub-type."""
+    return _type_share(filters.as_key(), _signature(("rpt_weekly_exception_summary",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _type_share(key: tuple, signature: tuple) -> pd.DataFrame:
+    filters = Filters(*key)
+    sql = f"""
+        with summary as (
+            select * from read_parquet($summary)
+            where week = $week and {_SLICE}
+        ),
+        final as (
+            select family, exception_type, sum(exceptions)::bigint as exceptions,
+            from summary
+            group by family, exception_type
+        )
+        select * from final where exceptions > 0 order by exceptions desc
+    """
+    parameters = {
+        "summary": str(mart_path("rpt_weekly_exception_summary")),
+        "week": filters.week,
+        **filters.slice_parameters(),
+    }
+    return _run(sql, parameters)
+
+
+def handling_by_type(filters: Filters) -> pd.DataFrame:
+    """Median and P90 handling hours of closed exceptions per sub-type, with its SLA."""
+    names = ("fct_order_exceptions", "dim_exception_types")
+    return _handling_by_type(filters.as_key(), _signature(names))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _handling_by_type(key: tuple, signature: tuple) -> pd.DataFrame:
+    filters = Filters(*key)
+    sql = f"""
+        with exceptions as (
+            select * from read_parquet($exceptions)
+            where week = $week and {_SLICE} and handling_hours is not null
+        ),
+        types as (
+            select exception_type, sla_hours, from read_parquet($types)
+        ),
+        handling as (
+            select
+                family,
+                exception_type,
+                count(*) as exceptions,
+                median(handling_hours) as median_handling_hours,
+                quantile_cont(handling_hours, 0.9) as p90_handling_hours,
+                avg(is_within_sla::int) as sla_met_share,
+            from exceptions
+            group by family, exception_type
+        ),
+        final as (
+            select handling.*, types.sla_hours,
+            from handling
+            left join types using (exception_type)
+        )
+        select * from final order by median_handling_hours desc
+    """
+    parameters = {
+        "exceptions": str(mart_path("fct_order_exceptions")),
+        "types": str(mart_path("dim_exception_types")),
+        "week": filters.week,
+        **filters.slice_parameters(),
+    }
+    return _run(sql, parameters)
+
+
+def root_cause_pareto(filters: Filters) -> pd.DataFrame:
+    """Root causes of the week, largest first, with cumulative share, last week's count,
+    the suggested action and (from rpt_root_causes, all merchants) the main driver."""
+    names = ("fct_order_exceptions", "rpt_root_causes")
+    return _root_cause_pareto(filters.as_key(), _signature(names))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _root_cause_pareto(key: tuple, signature: tuple) -> pd.DataFrame:
+    filters = Filters(*key)
+    sql = f"""
+        with exceptions as (
+            select week, root_cause, suggested_action, from read_parquet($exceptions)
+            where week in ($week, $previous_week) and {_SLICE}
+        ),
+        drivers as (
+            select root_cause, top_dimension, top_dimension_value, top_contribution,
+            from read_parquet($causes)
+            where week = $week
+        ),
+        counted as (
+            select
+                root_cause,
+                count(*) filter (where week = $week) as exceptions,
+                count(*) filter (where week = $previous_week) as exceptions_last_week,
+                any_value(suggested_action) as suggested_action,
+            from exceptions
+            group by root_cause
+        ),
+        final as (
+            select
+                counted.root_cause,
+                counted.exceptions,
+                counted.exceptions / sum(counted.exceptions) over () as share,
+                sum(counted.exceptions) over (
+                    order by counted.exceptions desc, counted.root_cause
+                    rows between unbounded preceding and current row
+                ) / sum(counted.exceptions) over () as cumulative_share,
+                counted.exceptions_last_week,
+                counted.exceptions - counted.exceptions_last_week as change_vs_last_week,
+                counted.suggested_action,
+                drivers.top_dimension,
+                drivers.top_dimension_value,
+                drivers.top_contribution,
+            from counted
+            left join drivers using (root_cause)
+            where counted.exceptions > 0
+        )
+        select * from final order by exceptions desc, root_cause
+    """
+    parameters = {
+        "exceptions": str(mart_path("fct_order_exceptions")),
+        "causes": str(mart_path("rpt_root_causes")),
+        "week": filters.week,
+        "previous_week": previous_week(filters.week),
+        **filters.slice_parameters(),
+    }
+    return _run(sql, parameters)
+
+
+def attribution(week: str, top: int = 3) -> pd.DataFrame:
+    """The drivers of each family's change against last week (all merchants)."""
+    return _attribution(week, top, _signature(("rpt_exception_attribution",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _attribution(week: str, top: int, signature: tuple) -> pd.DataFrame:
+    sql = """
+        with attribution as (
+            select * from read_parquet($attribution)
+            where week = $week and rank <= $top
+        ),
+        final as (
+            select family, rank, dimension, dimension_value, exceptions, exceptions_last_week,
+                change, contribution_share,
+            from attribution
+        )
+        select * from final order by family, rank
+    """
+    parameters = {
+        "attribution": str(mart_path("rpt_exception_attribution")),
+        "week": week,
+        "top": top,
+    }
+    return _run(sql, parameters)
+
+
+# ---------------------------------------------------------------- root-cause explorer
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What the explorer and the exception list narrow down to, beyond the sidebar."""
+
+    families: tuple[str, ...] = ()
+    exception_types: tuple[str, ...] = ()
+    dimension: str | None = None
+    dimension_value: str | None = None
+
+    def parameters(self) -> dict:
+        column = DIMENSION_COLUMNS.get(self.dimension or "")
+        return {
+            "families": list(self.families) or None,
+            "types": list(self.exception_types) or None,
+            "drill_value": self.dimension_value if column else None,
+        }
+
+    def drill_column(self) -> str:
+        # Without a drill, compare a column with itself so the clause is always true.
+        return DIMENSION_COLUMNS.get(self.dimension or "", "exception_id")
+
+
+_FOCUS = """
+    ($families::varchar[] is null or list_contains($families::varchar[], family))
+    and ($types::varchar[] is null or list_contains($types::varchar[], exception_type))
+"""
+
+
+def dimension_breakdown(
+    filters: Filters, focus: Focus, dimension: str, weeks_shown: tuple[str, ...], top: int = 15
+) -> pd.DataFrame:
+    """Exceptions per sub-type and value of one dimension (its `top` biggest values)."""
+    if dimension not in DIMENSION_COLUMNS:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    return _dimension_breakdown(filters.as_key(), focus, dimension, weeks_shown, top,
+                                _signature(("fct_order_exceptions",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _dimension_breakdown(key: tuple, focus: Focus, dimension: str, weeks_shown: tuple,
+                         top: int, signature: tuple) -> pd.DataFrame:
+    filters = Filters(*key)
+    column = DIMENSION_COLUMNS[dimension]
+    sql = f"""
+        with exceptions as (
+            select family, exception_type, coalesce({column}::varchar, '?') as dimension_value,
+            from read_parquet($exceptions)
+            where list_contains($weeks::varchar[], week) and {_SLICE} and {_FOCUS}
+        ),
+        cells as (
+            select family, exception_type, dimension_value, count(*) as exceptions,
+            from exceptions
+            group by all
+        ),
+        biggest as (
+            select dimension_value, from cells
+            group by dimension_value
+            order by sum(exceptions) desc, dimension_value
+            limit $top
+        ),
+        final as (
+            select cells.* from cells semi join biggest using (dimension_value)
+        )
+        select * from final order by exceptions desc
+    """
+    parameters = {
+        "exceptions": str(mart_path("fct_order_exceptions")),
+        "weeks": list(weeks_shown),
+        "top": top,
+        **filters.slice_parameters(),
+        **focus.parameters(),
+    }
+    parameters.pop("drill_value")
+    return _run(sql, parameters)
+
+
+def recurring_issues(filters: Filters, focus: Focus, weeks_shown: tuple[str, ...],
+                     limit: int = 100) -> pd.DataFrame:
+    """The keys that keep hitting the same exception, most occurrences first."""
+    return _recurring_issues(filters.merchants, focus, weeks_shown, limit,
+                             _signature(("rpt_recurring_issues",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _recurring_issues(merchants: tuple, focus: Focus, weeks_shown: tuple, limit: int,
+                      signature: tuple) -> pd.DataFrame:
+    sql = f"""
+        with issues as (
+            select * from read_parquet($issues)
+            where list_contains($weeks::varchar[], last_week)
+              and ($merchants::varchar[] is null
+                   or list_contains($merchants::varchar[], merchant_id))
+              and {_FOCUS}
+        ),
+        final as (
+            select key_type, recurrence_key, family, exception_type, merchant_id, occurrences,
+                first_detected_at + {LOCAL_OFFSET} as first_detected_at,
+                last_detected_at + {LOCAL_OFFSET} as last_detected_at,
+                last_week,
+            from issues
+        )
+        select * from final order by occurrences desc, last_detected_at desc limit $limit
+    """
+    parameters = {
+        "issues": str(mart_path("rpt_recurring_issues")),
+        "weeks": list(weeks_shown),
+        "merchants": list(merchants) or None,
+        "limit": limit,
+        **focus.parameters(),
+    }
+    parameters.pop("drill_value")
+    return _run(sql, parameters)
+
+
+# ---------------------------------------------------------------- exception list and timeline
+
+STATUSES = ("all", "open", "overdue")
+LIST_COLUMNS = (
+    "order_id", "exception_type", "family", "priority", "owner_team", "merchant_name",
+    "warehouse_id", "channel", "carrier", "province", "sku", "detected_at",
+    "first_response_at", "resolved_at", "handling_hours", "sla_hours", "is_open", "is_overdue",
+    "resolution", "root_cause", "suggested_action", "week", "exception_id",
+)
+
+
+@dataclass(frozen=True)
+class ExceptionPage:
+    rows: pd.DataFrame
+    total: int
+
+
+def exception_list(filters: Filters, focus: Focus, status: str = "all", all_weeks: bool = False,
+                   limit: int = EXCEPTION_LIST_LIMIT) -> ExceptionPage:
+    """Exceptions, open and overdue first, then by priority and newest; at most `limit`."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    return _exception_list(filters.as_key(), focus, status, all_weeks, limit,
+                           _signature(("fct_order_exceptions",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _exception_list(key: tuple, focus: Focus, status: str, all_weeks: bool, limit: int,
+                    signature: tuple) -> ExceptionPage:
+    filters = Filters(*key)
+    local = {"detected_at", "first_response_at", "resolved_at", "placed_at"}
+    columns = ", ".join(
+        f"{name} + {LOCAL_OFFSET} as {name}" if name in local else name for name in LIST_COLUMNS
+    )
+    where = f"""
+        ($all_weeks or week = $week) and {_SLICE} and {_FOCUS}
+        and ($drill_value::varchar is null or {focus.drill_column()}::varchar = $drill_value)
+        and ($status = 'all' or ($status = 'open' and is_open)
+             or ($status = 'overdue' and is_overdue))
+    """
+    parameters = {
+        "exceptions": str(mart_path("fct_order_exceptions")),
+        "week": filters.week,
+        "all_weeks": all_weeks,
+        "status": status,
+        **filters.slice_parameters(),
+        **focus.parameters(),
+    }
+    rows = _run(
+        f"""
+        with exceptions as (
+            select {columns}, from read_parquet($exceptions) where {where}
+        )
+        select * from exceptions
+        order by is_overdue desc, is_open desc, priority, detected_at desc, exception_id
+        limit $limit
+        """,
+        {**parameters, "limit": limit},
+    )
+    total = _run(f"select count(*) as n from read_parquet($exceptions) where {where}",
+                 parameters)["n"].iloc[0]
+    return ExceptionPage(rows, int(total))
+
+
+def order_timeline(order_id: str) -> pd.DataFrame:
+    """Everything that happened to one order, oldest first (Beijing time)."""
+    return _order_timeline(order_id, _signature(("fct_order_timeline",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=200)
+def _order_timeline(order_id: str, signature: tuple) -> pd.DataFrame:
+    sql = f"""
+        with timeline as (
+            select * from read_parquet($timeline) where order_id = $order_id
+        ),
+        final as (
+            select occurred_at + {LOCAL_OFFSET} as occurred_at, source, event_type, detail,
+            from timeline
+        )
+        select * from final order by occurred_at, source
+    """
+    return _run(sql, {"timeline": str(mart_path("fct_order_timeline")), "order_id": order_id})
+
+
+def order_exceptions(order_id: str) -> pd.DataFrame:
+    """The exceptions of one order with detection, first response and resolution times."""
+    return _order_exceptions(order_id, _signature(("fct_order_exceptions",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=200)
+def _order_exceptions(order_id: str, signature: tuple) -> pd.DataFrame:
+    sql = f"""
+        with exceptions as (
+            select * from read_parquet($exceptions) where order_id = $order_id
+        ),
+        final as (
+            select exception_type, family, priority, owner_team,
+                detected_at + {LOCAL_OFFSET} as detected_at,
+                first_response_at + {LOCAL_OFFSET} as first_response_at,
+                resolved_at + {LOCAL_OFFSET} as resolved_at,
+                handling_hours, sla_hours, is_within_sla, is_open, is_overdue, resolution,
+                root_cause, suggested_action,
+            from exceptions
+        )
+        select * from final order by detected_at
+    """
+    return _run(sql, {"exceptions": str(mart_path("fct_order_exceptions")),
+                      "order_id": order_id})
+
+
+# ---------------------------------------------------------------- data health
+
+
+def _columns(name: str) -> set[str]:
+    described = _run("describe select * from read_parquet($path)", {"path": str(mart_path(name))})
+    return set(described["column_name"])
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A data-health table, or the raw file when its columns are not the expected ones."""
+
+    rows: pd.DataFrame
+    as_expected: bool
+
+
+def ingestion_by_domain() -> Shown:
+    return _ingestion_by_domain(_signature(("rpt_ingestion_health",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _ingestion_by_domain(signature: tuple) -> Shown:
+    path = str(mart_path("rpt_ingestion_health"))
+    needed = {"domain", "ingested_at", "rows_loaded", "rows_quarantined", "status"}
+    if not needed <= _columns("rpt_ingestion_health"):
+        return Shown(_run("select * from read_parquet($path) limit 200", {"path": path}), False)
+    sql = f"""
+        with health as (select * from read_parquet($path)),
+        final as (
+            select
+                domain,
+                max(ingested_at) + {LOCAL_OFFSET} as last_ingested_at,
+                count(*) as files,
+                sum(rows_loaded)::bigint as rows_loaded,
+                sum(rows_quarantined)::bigint as rows_quarantined,
+                count(*) filter (where status = 'rejected') as rejected_files,
+            from health
+            group by domain
+        )
+        select * from final order by domain
+    """
+    return Shown(_run(sql, {"path": path}), True)
+
+
+def recent_ingestions(limit: int = 200) -> pd.DataFrame:
+    return _recent_ingestions(limit, _signature(("rpt_ingestion_health",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _recent_ingestions(limit: int, signature: tuple) -> pd.DataFrame:
+    path = str(mart_path("rpt_ingestion_health"))
+    if "ingested_at" not in _columns("rpt_ingestion_health"):
+        return _run("select * from read_parquet($path) limit $limit",
+                    {"path": path, "limit": limit})
+    return _run("select * from read_parquet($path) order by ingested_at desc limit $limit",
+                {"path": path, "limit": limit})
+
+
+def quarantine_reasons() -> Shown:
+    return _quarantine_reasons(_signature(("rpt_quarantine",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _quarantine_reasons(signature: tuple) -> Shown:
+    path = str(mart_path("rpt_quarantine"))
+    columns = _columns("rpt_quarantine")
+    if not {"domain", "table_name", "reason"} <= columns:
+        return Shown(_run("select * from read_parquet($path) limit 200", {"path": path}), False)
+    # The mart may hold one row per quarantined row, or already counted rows per reason.
+    rows = "sum(rows_quarantined)" if "rows_quarantined" in columns else "count(*)"
+    latest = (f"max(quarantined_at) + {LOCAL_OFFSET}" if "quarantined_at" in columns
+              else "null::timestamp")
+    sql = f"""
+        with quarantine as (select * from read_parquet($path)),
+        final as (
+            select domain, table_name, reason, {rows} as rows,
+                {latest} as last_quarantined_at,
+            from quarantine
+            group by domain, table_name, reason
+        )
+        select * from final order by rows desc, domain, table_name
+    """
+    return Shown(_run(sql, {"path": path}), True)
+
+
+def asset_checks() -> Shown:
+    return _asset_checks(_signature((ASSET_CHECKS,)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _asset_checks(signature: tuple) -> Shown:
+    path = str(mart_path(ASSET_CHECKS))
+    needed = {"asset_key", "check_name", "passed", "severity", "description", "evaluated_at"}
+    if not needed <= _columns(ASSET_CHECKS):
+        return Shown(_run("select * from read_parquet($path) limit 500", {"path": path}), False)
+    sql = f"""
+        with checks as (select * from read_parquet($path)),
+        final as (
+            select asset_key, check_name, passed, severity, description,
+                evaluated_at + {LOCAL_OFFSET} as evaluated_at,
+            from checks
+        )
+        select * from final order by passed, severity, asset_key, check_name
+    """
+    return Shown(_run(sql, {"path": path}), True)
+
+
+def marts_dir_label() -> str:
+    return os.fspath(settings.marts_dir())
+
+
+def exception_types() -> pd.DataFrame:
+    """The catalogue of sub-types: exception_type, family, priority, sla_hours, owner_team."""
+    return _exception_types(_signature(("dim_exception_types",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _exception_types(signature: tuple) -> pd.DataFrame:
+    sql = """
+        with types as (select * from read_parquet($types)),
+        final as (
+            select exception_type, family, priority, sla_hours, owner_team, from types
+        )
+        select * from final order by family, exception_type
+    """
+    return _run(sql, {"types": str(mart_path("dim_exception_types"))})

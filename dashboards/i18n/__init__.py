@@ -1,0 +1,128 @@
+"""One catalogue for every word the dashboard shows, in zh-CN and English.
+
+Pages and charts never hold display strings: they ask `Catalogue.text` for a key, and
+`Catalogue.name` for a code that comes from the data (family, exception type, channel ...),
+falling back to the code itself when the catalogue does not know it yet.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+LANGUAGES = {"zh-CN": "zh_CN.yml", "en": "en.yml"}
+LANGUAGE_NAMES = {"zh-CN": "简体中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh-CN"
+_CATALOGUE_DIR = Path(__file__).resolve().parent
+
+# Data columns whose values are codes the catalogue translates, and the section holding them.
+CODE_COLUMNS = {
+    "family": "family",
+    "exception_type": "exception_type",
+    "root_cause": "root_cause",
+    "dimension": "dimension",
+    "top_dimension": "dimension",
+    "key_type": "key_type",
+    "channel": "channel",
+    "carrier": "carrier",
+    "priority": "priority",
+    "owner_team": "owner_team",
+    "resolution": "resolution",
+    "source": "source",
+    "status": "status",
+    "domain": "domain",
+    "severity": "severity",
+}
+
+
+def configured_language() -> str:
+    """The default language: env var OEX_LANGUAGE (zh-CN or en), else zh-CN."""
+    wanted = (os.environ.get("OEX_LANGUAGE") or DEFAULT_LANGUAGE).strip()
+    aliases = {"zh": "zh-CN", "zh_CN": "zh-CN", "zh-cn": "zh-CN", "en-US": "en", "en_US": "en"}
+    wanted = aliases.get(wanted, wanted)
+    return wanted if wanted in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@cache
+def _load(language: str) -> dict:
+    with (_CATALOGUE_DIR / LANGUAGES[language]).open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+class Catalogue:
+    """The texts of one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+        self._texts = _load(self.language)
+
+    def text(self, key: str, **values: object) -> str:
+        """The text at a dotted key, with `{placeholders}` filled in."""
+        node: object = self._texts
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"'{key}' is not in the {self.language} catalogue")
+            node = node[part]
+        return str(node).format(**values) if values else str(node)
+
+    def name(self, section: str, code: object) -> str:
+        """Display name of a code from the data; the code itself when not catalogued."""
+        if code is None or (isinstance(code, float) and pd.isna(code)):
+            return ""
+        names = self._texts.get(section, {})
+        key = str(code).lower() if isinstance(code, bool) else str(code)
+        return str(names.get(key, code))
+
+    def names(self, section: str) -> dict[str, str]:
+        return dict(self._texts.get(section, {}))
+
+    def column(self, column: str) -> str:
+        return str(self._texts["column"].get(column, column))
+
+    def action(self, root_cause: object, fallback: object) -> str:
+        """The suggested action for a root cause, in this language when catalogued."""
+        actions = self._texts.get("action", {})
+        if root_cause in actions:
+            return str(actions[root_cause])
+        return "" if fallback is None or pd.isna(fallback) else str(fallback)
+
+    def event_name(self, code: object) -> str:
+        """A timeline event: an order, tracking or handling event, or an exception type."""
+        events = self._texts.get("event_type", {})
+        if code in events:
+            return str(events[code])
+        return self.name("exception_type", code)
+
+    def dimension_value(self, dimension: object, value: object) -> str:
+        """A dimension's value for people: channels and carriers are codes with names;
+        merchants, warehouses, provinces and SKUs are shown as they are."""
+        if dimension in ("channel", "carrier"):
+            return self.name(str(dimension), value)
+        return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+    def localise(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A copy for people: codes turned into names and columns into headers."""
+        shown = frame.copy()
+        for column in shown.columns:
+            section = CODE_COLUMNS.get(column)
+            if section is not None:
+                shown[column] = shown[column].map(lambda code, s=section: self.name(s, code))
+            elif shown[column].dtype == bool:
+                shown[column] = shown[column].map(lambda flag: self.name("boolean", flag))
+        if "event_type" in shown.columns:
+            shown["event_type"] = shown["event_type"].map(self.event_name)
+        for dimension, value in (("dimension", "dimension_value"),
+                                 ("top_dimension", "top_dimension_value")):
+            if dimension in frame.columns and value in frame.columns:
+                shown[value] = [self.dimension_value(d, v)
+                                for d, v in zip(frame[dimension], frame[value], strict=True)]
+        if "suggested_action" in shown.columns and "root_cause" in frame.columns:
+            shown["suggested_action"] = [
+                self.action(cause, text)
+                for cause, text in zip(frame["root_cause"], frame["suggested_action"], strict=True)
+            ]
+        return shown.rename(columns=self.column)

@@ -1,0 +1,34 @@
+{#- Regex and text helpers, dispatched so the project can run on Spark later. -#}
+{% macro regex_matches(value, pattern) -%}
+    {{ return(adapter.dispatch('regex_matches', 'order_exceptions')(value, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_matches(value, pattern) -%}
+    regexp_full_match({{ value }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__regex_matches(value, pattern) -%}
+    ({{ value }} rlike '^(?:{{ pattern }})$')
+{%- endmacro %}
+
+{% macro regex_replace_all(value, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regex_replace_all', 'order_exceptions')(value, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regex_replace_all(value, pattern, replacement) -%}
+    regexp_replace({{ value }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{% macro spark__regex_replace_all(value, pattern, replacement) -%}
+    regexp_replace({{ value }}, '{{ pattern }}', '{{ replacement }}')
+{%- endmacro %}
+
+{#- A text column trimmed, with empty strings as null: exports write "" for "not given". -#}
+{% macro clean_text(column) -%}
+    nullif(trim({{ column }}), '')
+{%- endmacro %}
+
+{#- True when a text value is missing or blank. -#}
+{% macro is_blank(column) -%}
+    (coalesce(trim({{ column }}), '') = '')
+{%- endmacro %}

@@ -1,0 +1,45 @@
+{#- Times are stored as naive UTC; the business day and the review week are Asia/Shanghai.
+    A fixed offset (var local_utc_offset_hours) is exact for China, which has no DST. -#}
+{% macro to_local_time(utc_at) -%}
+    {{ dbt.dateadd('hour', var('local_utc_offset_hours'), utc_at) }}
+{%- endmacro %}
+
+{% macro local_date(utc_at) -%}
+    cast({{ to_local_time(utc_at) }} as date)
+{%- endmacro %}
+
+{#- ISO week label 'YYYY-Www' of a date (the ISO year, so 2026-12-29 can be 2027-W01). -#}
+{% macro iso_week_label(a_date) -%}
+    {{ return(adapter.dispatch('iso_week_label', 'order_exceptions')(a_date)) }}
+{%- endmacro %}
+
+{% macro default__iso_week_label(a_date) -%}
+    strftime({{ a_date }}, '%G-W%V')
+{%- endmacro %}
+
+{% macro spark__iso_week_label(a_date) -%}
+    concat(
+        cast(year(date_add({{ a_date }}, 3 - ((dayofweek({{ a_date }}) + 5) % 7))) as string),
+        '-W',
+        lpad(cast(weekofyear({{ a_date }}) as string), 2, '0')
+    )
+{%- endmacro %}
+
+{#- Monday of the ISO week of a date. -#}
+{% macro iso_week_start(a_date) -%}
+    {{ return(adapter.dispatch('iso_week_start', 'order_exceptions')(a_date)) }}
+{%- endmacro %}
+
+{% macro default__iso_week_start(a_date) -%}
+    cast(date_trunc('week', {{ a_date }}) as date)
+{%- endmacro %}
+
+{% macro spark__iso_week_start(a_date) -%}
+    cast(date_trunc('week', {{ a_date }}) as date)
+{%- endmacro %}
+
+{#- "Now" for the rules: one row in int_run_as_of (var as_of when given, else the latest
+    event time in the raw data). Returns a scalar SQL expression. -#}
+{% macro as_of() -%}
+    (select as_of from {{ ref('int_run_as_of') }})
+{%- endmacro %}

@@ -1,0 +1,63 @@
+{#- A parcel is stalled when the carrier reports nothing for longer than tracking_stall_hours
+    before the parcel reached an end (delivered, rejected, returned, lost, damaged). -#}
+with
+
+orders as (
+    select * from {{ ref('int_orders__context') }}
+),
+
+run as (
+    select as_of from {{ ref('int_run_as_of') }}
+),
+
+tracking_events as (
+    select * from {{ ref('stg_logistics__tracking_events') }}
+),
+
+-- events up to and including the first terminal one; later scans do not un-stall a parcel
+sequenced as (
+    select
+        tracking_number,
+        event_at,
+        is_terminal,
+        lead(event_at) over (partition by tracking_number order by event_at, event_id) as next_event_at,
+        sum(case when is_terminal then 1 else 0 end) over (
+            partition by tracking_number order by event_at, event_id
+            rows between unbounded preceding and 1 preceding
+        ) as terminal_events_before
+    from tracking_events
+),
+
+gaps as (
+    select
+        sequenced.tracking_number,
+        sequenced.event_at,
+        -- the last event so far waits until as_of
+        coalesce(sequenced.next_event_at, run.as_of) as gap_end_at
+    from sequenced
+    cross join run
+    where
+        not sequenced.is_terminal
+        and coalesce(sequenced.terminal_events_before, 0) = 0
+),
+
+stalls as (
+    select
+        tracking_number,
+        min({{ dbt.dateadd('hour', var('tracking_stall_hours'), 'event_at') }}) as stalled_at
+    from gaps
+    where {{ elapsed_seconds('event_at', 'gap_end_at') }} > {{ var('tracking_stall_hours') }} * 3600
+    group by tracking_number
+),
+
+final as (
+    select
+        orders.order_id,
+        'tracking_stalled' as exception_type,
+        cast(null as {{ dbt.type_string() }}) as sku,
+        stalls.stalled_at as detected_at
+    from orders
+    inner join stalls on orders.tracking_number = stalls.tracking_number
+)
+
+select * from final

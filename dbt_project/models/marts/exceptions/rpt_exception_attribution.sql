@@ -1,0 +1,22 @@
+with
+
+changes as (
+    select * from {{ ref('int_exceptions__weekly_changes') }}
+),
+
+final as (
+    select
+        week,
+        group_value as family,  -- noqa: RF04
+        dimension,
+        dimension_value,
+        exceptions,
+        exceptions_last_week,
+        change,
+        contribution_share,
+        contribution_rank as rank
+    from changes
+    where group_type = 'family'
+)
+
+select * from final

@@ -1,0 +1,106 @@
+with
+
+exceptions as (
+    select * from {{ ref('fct_order_exceptions') }}
+),
+
+changes as (
+    select * from {{ ref('int_exceptions__weekly_changes') }}
+    where group_type = 'root_cause'
+),
+
+-- any one dimension partitions the root cause's exceptions, so its sums are the totals
+root_cause_weeks as (
+    select
+        week,
+        group_value as root_cause,
+        cast(sum(exceptions) as bigint) as exceptions,
+        cast(sum(exceptions_last_week) as bigint) as exceptions_last_week
+    from changes
+    where dimension = 'merchant'
+    group by week, group_value
+),
+
+week_totals as (
+    select
+        week,
+        cast(sum(exceptions) as bigint) as week_exceptions
+    from root_cause_weeks
+    group by week
+),
+
+-- the known dimension value that explains most of the change ('unknown' explains nothing)
+top_driver as (
+    select
+        week,
+        group_value as root_cause,
+        dimension as top_dimension,
+        dimension_value as top_dimension_value,
+        contribution_share as top_contribution
+    from changes
+    where dimension_value <> 'unknown'
+    qualify row_number() over (
+        partition by week, group_value
+        order by
+            coalesce(contribution_share, 0) desc,
+            abs(change) desc,
+            -- on a tie the most actionable dimension wins
+            case dimension
+                when 'sku' then 1 when 'merchant' then 2 when 'carrier' then 3
+                when 'province' then 4 when 'warehouse' then 5 else 6
+            end,
+            dimension_value
+    ) = 1
+),
+
+-- the action of the sub-type that contributes most exceptions to the root cause this week
+top_action as (
+    select
+        week,
+        root_cause,
+        suggested_action
+    from exceptions
+    group by week, root_cause, exception_type, suggested_action
+    qualify row_number() over (
+        partition by week, root_cause order by count(*) desc, exception_type
+    ) = 1
+),
+
+action_any_week as (
+    select
+        root_cause,
+        min(suggested_action) as suggested_action
+    from exceptions
+    group by root_cause
+),
+
+final as (
+    select
+        root_cause_weeks.week,
+        root_cause_weeks.root_cause,
+        root_cause_weeks.exceptions,
+        case
+            when week_totals.week_exceptions > 0
+                then cast(root_cause_weeks.exceptions as {{ type_double() }}) / week_totals.week_exceptions
+            else 0
+        end as share,  -- noqa: RF04
+        root_cause_weeks.exceptions_last_week,
+        root_cause_weeks.exceptions - root_cause_weeks.exceptions_last_week as change_vs_last_week,
+        top_driver.top_dimension,
+        top_driver.top_dimension_value,
+        top_driver.top_contribution,
+        coalesce(top_action.suggested_action, action_any_week.suggested_action) as suggested_action
+    from root_cause_weeks
+    inner join week_totals on root_cause_weeks.week = week_totals.week
+    left join top_driver
+        on
+            root_cause_weeks.week = top_driver.week
+            and root_cause_weeks.root_cause = top_driver.root_cause
+    left join top_action
+        on
+            root_cause_weeks.week = top_action.week
+            and root_cause_weeks.root_cause = top_action.root_cause
+    left join action_any_week on root_cause_weeks.root_cause = action_any_week.root_cause
+)
+
+select * from final

@@ -1,0 +1,16 @@
+"""Automation: the daily and weekly jobs, their schedules, and the inbox sensor."""
+
+import dagster as dg
+
+from pipelines.defs.automation.jobs import daily_build, weekly_merchant_reports
+from pipelines.defs.automation.schedules import (
+    daily_build_schedule,
+    weekly_merchant_reports_schedule,
+)
+from pipelines.defs.automation.sensors import inbox_sensor
+
+defs = dg.Definitions(
+    jobs=[daily_build, weekly_merchant_reports],
+    schedules=[daily_build_schedule, weekly_merchant_reports_schedule],
+    sensors=[inbox_sensor],
+)

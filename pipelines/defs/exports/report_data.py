@@ -1,0 +1,158 @@
+"""What one merchant's weekly report shows, read from the exported marts.
+
+Only the marts Parquet files are read (never the warehouse, which a run may be writing), and
+every query filters on the merchant at query time: another merchant's rows never reach
+Python, so they cannot leak into a sheet, a chart or the HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipelines import settings
+from pipelines.defs.exports.naming import previous_week
+
+MARTS = ("fct_order_exceptions", "rpt_weekly_kpis", "rpt_recurring_issues", "dim_exception_types")
+TREND_WEEKS = 8
+RECURRING_LOOKBACK_WEEKS = 4
+_SQL_DIR = Path(__file__).with_name("sql")
+# Timestamps in the marts are naive UTC; merchants read Beijing time.
+_TIMESTAMP_COLUMNS = ("placed_at", "detected_at", "resolved_at", "first_detected_at",
+                      "last_detected_at")
+
+
+@dataclass(frozen=True)
+class Merchant:
+    merchant_id: str
+    merchant_name: str
+
+
+@dataclass(frozen=True)
+class MerchantWeek:
+    """One merchant's week: the data behind both the workbook and the HTML report."""
+
+    merchant: Merchant
+    week: str
+    last_week: str
+    kpis_by_week: pd.DataFrame  # one row per week of the trend, oldest first
+    exceptions_by_family: pd.DataFrame  # family, this_week, last_week
+    exceptions: pd.DataFrame
+    recurring_issues: pd.DataFrame
+    suggested_actions: pd.DataFrame
+
+    def kpis(self, week: str) -> dict[str, float]:
+        """The week's counts and the rates a merchant reads, zeros for a week without orders."""
+        rows = self.kpis_by_week[self.kpis_by_week["week"] == week]
+        counts = {column: float(rows[column].sum()) for column in self.kpis_by_week.columns
+                  if column not in ("week", "exception_rate")}
+        return {**counts, **_rates(counts)}
+
+
+def _rates(counts: dict[str, float]) -> dict[str, float | None]:
+    def share(numerator: str, denominator: str) -> float | None:
+        return counts[numerator] / counts[denominator] if counts[denominator] else None
+
+    return {
+        "exception_rate": share("orders_with_exception", "orders"),
+        "sla_met_share": share("exceptions_within_sla", "exceptions"),
+        "success_rate": share("successes", "exceptions_closed"),
+        "recurrence_rate": share("recurrences", "exceptions"),
+    }
+
+
+@cache
+def _sql(name: str) -> str:
+    return (_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+class MartsReader:
+    """Parameterised queries over the marts Parquet files of one folder."""
+
+    def __init__(self, marts_dir: Path | None = None) -> None:
+        folder = marts_dir or settings.marts_dir()
+        self.paths = {name: folder / f"{name}.parquet" for name in MARTS}
+        missing = [str(path) for path in self.paths.values() if not path.exists()]
+        if missing:
+            raise FileNotFoundError(
+                "The exported marts are missing: " + ", ".join(missing)
+                + ". Run the daily build (`oex run`) before exporting merchant reports."
+            )
+        self.connection = duckdb.connect()
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def query(self, name: str, **parameters: object) -> pd.DataFrame:
+        bound = {name: str(path) for name, path in self.paths.items()}
+        used = {key: value for key, value in {**bound, **parameters}.items()
+                if f"${key}" in _sql(name)}
+        frame = self.connection.execute(_sql(name), used).df()
+        for column in _TIMESTAMP_COLUMNS:
+            if column in frame.columns:
+                frame[column] = _to_local_time(frame[column])
+        return frame
+
+    def merchants_of_week(self, week: str, merchant_id: str | None) -> list[Merchant]:
+        if merchant_id is not None:
+            known = self.query("merchant_known", merchant_id=merchant_id)
+            if known.empty:
+                raise ValueError(f"merchant {merchant_id!r} does not appear in the marts")
+            return [_merchant(known.iloc[0])]
+        frame = self.query("merchants_of_week", week=week, merchant_id=None)
+        return [_merchant(row) for _, row in frame.iterrows()]
+
+    def merchant_week(self, merchant: Merchant, week: str) -> MerchantWeek:
+        last_week = previous_week(week)
+        scope = {"merchant_id": merchant.merchant_id, "week": week}
+        by_family = self.query("exceptions_by_family", **scope, last_week=last_week)
+        return MerchantWeek(
+            merchant=merchant,
+            week=week,
+            last_week=last_week,
+            kpis_by_week=self._trend(merchant.merchant_id, week),
+            exceptions_by_family=_family_columns(by_family, week, last_week),
+            exceptions=self.query("exceptions_of_week", **scope),
+            recurring_issues=self.query(
+                "recurring_issues", **scope,
+                first_week=previous_week(week, RECURRING_LOOKBACK_WEEKS - 1),
+            ),
+            suggested_actions=self.query("suggested_actions", **scope),
+        )
+
+    def _trend(self, merchant_id: str, week: str) -> pd.DataFrame:
+        first_week = previous_week(week, TREND_WEEKS - 1)
+        found = self.query("weekly_kpis", merchant_id=merchant_id, week=week,
+                           first_week=first_week)
+        # Every week of the trend gets a row, so a quiet week shows as zero instead of vanishing.
+        weeks = pd.DataFrame({"week": [previous_week(week, back)
+                                       for back in range(TREND_WEEKS - 1, -1, -1)]})
+        trend = weeks.merge(found, on="week", how="left").fillna(0)
+        counts = [column for column in trend.columns if column != "week"]
+        trend[counts] = trend[counts].astype("int64")
+        rates = pd.DataFrame([_rates(row) for row in trend[counts].to_dict("records")])
+        return pd.concat([trend, rates["exception_rate"]], axis=1)
+
+
+def _merchant(row: pd.Series) -> Merchant:
+    name = row["merchant_name"]
+    merchant_id = str(row["merchant_id"])
+    return Merchant(merchant_id, str(name) if isinstance(name, str) and name else merchant_id)
+
+
+def _family_columns(frame: pd.DataFrame, week: str, last_week: str) -> pd.DataFrame:
+    wide = frame.pivot_table(index="family", columns="week", values="exceptions",
+                             aggfunc="sum", fill_value=0)
+    wide = wide.reindex(columns=[week, last_week], fill_value=0)
+    wide.columns = ["this_week", "last_week"]
+    return wide.reset_index().sort_values(["this_week", "family"], ascending=[False, True])
+
+
+def _to_local_time(column: pd.Series) -> pd.Series:
+    if column.empty or not pd.api.types.is_datetime64_any_dtype(column):
+        return column
+    return column.dt.tz_localize("UTC").dt.tz_convert(settings.LOCAL_TIMEZONE).dt.tz_localize(None)

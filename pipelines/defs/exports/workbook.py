@@ -1,0 +1,259 @@
+"""The merchant's Excel workbook: summary with charts, the week's exceptions, recurring
+issues and suggested actions. Excel is what merchants open first, so charts are native
+Excel charts that read the visible cells of the summary sheet (no hidden data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from pipelines.defs.exports.naming import week_monday
+from pipelines.defs.exports.report_data import MerchantWeek
+from pipelines.defs.exports.translations import Catalogue
+
+# (key, kind): counts compare by difference, rates by percentage points.
+KPI_ROWS: tuple[tuple[str, str], ...] = (
+    ("orders", "count"),
+    ("orders_with_exception", "count"),
+    ("exceptions", "count"),
+    ("exception_rate", "rate"),
+    ("open_exceptions", "count"),
+    ("overdue_exceptions", "count"),
+    ("sla_met_share", "rate"),
+    ("success_rate", "rate"),
+    ("recurrence_rate", "rate"),
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet: header key, how to read a row, and how to write the cell."""
+
+    header: str
+    value: Callable[[dict[str, Any]], Any]
+    kind: str = "text"  # text | int | number | datetime | percent
+    width: int = 14
+
+
+def exception_status(row: dict[str, Any], words: Catalogue) -> str:
+    if row["is_overdue"]:
+        return words.text("overdue")
+    return words.text("open") if row["is_open"] else words.text("closed")
+
+
+def yes_no(value: Any, words: Catalogue) -> str:
+    if value is None or value != value:
+        return ""
+    return words.text("yes") if value else words.text("no")
+
+
+def exception_columns(words: Catalogue) -> list[Column]:
+    return [
+        Column("order_id", lambda r: r["order_id"], width=18),
+        Column("exception_type", lambda r: words.label(r["exception_type"]), width=20),
+        Column("family", lambda r: words.label(r["family"])),
+        Column("priority", lambda r: r["priority"], width=8),
+        Column("owner_team", lambda r: words.label(r["owner_team"])),
+        Column("placed_at", lambda r: r["placed_at"], "datetime", 17),
+        Column("detected_at", lambda r: r["detected_at"], "datetime", 17),
+        Column("resolved_at", lambda r: r["resolved_at"], "datetime", 17),
+        Column("resolution", lambda r: words.label(r["resolution"])),
+        Column("handling_hours", lambda r: r["handling_hours"], "number", 12),
+        Column("is_within_sla", lambda r: yes_no(r["is_within_sla"], words), width=10),
+        Column("status", lambda r: exception_status(r, words), width=10),
+        Column("suggested_action", lambda r: r["suggested_action"], width=40),
+    ]
+
+
+def recurring_columns(words: Catalogue) -> list[Column]:
+    return [
+        Column("key_type", lambda r: words.label(r["key_type"]), width=16),
+        Column("recurrence_key", lambda r: r["recurrence_key"], width=30),
+        Column("family", lambda r: words.label(r["family"])),
+        Column("exception_type", lambda r: words.label(r["exception_type"]), width=20),
+        Column("occurrences", lambda r: r["occurrences"], "int", 10),
+        Column("first_detected_at", lambda r: r["first_detected_at"], "datetime", 17),
+        Column("last_detected_at", lambda r: r["last_detected_at"], "datetime", 17),
+        Column("last_week_seen", lambda r: r["last_week"], width=10),
+    ]
+
+
+def action_columns(words: Catalogue) -> list[Column]:
+    return [
+        Column("exception_type", lambda r: words.label(r["exception_type"]), width=20),
+        Column("family", lambda r: words.label(r["family"])),
+        Column("priority", lambda r: r["priority"], width=8),
+        Column("owner_team", lambda r: words.label(r["owner_team"])),
+        Column("exceptions", lambda r: r["exceptions"], "int", 10),
+        Column("open_exceptions", lambda r: r["open_exceptions"], "int", 10),
+        Column("overdue_exceptions", lambda r: r["overdue_exceptions"], "int", 10),
+        Column("root_cause", lambda r: r["root_cause"], width=30),
+        Column("suggested_action", lambda r: r["suggested_action"], width=40),
+        Column("handling_guideline", lambda r: r["handling_guideline"], width=40),
+    ]
+
+
+class _Formats:
+    def __init__(self, book: xlsxwriter.Workbook, words: Catalogue) -> None:
+        self.title = book.add_format({"bold": True, "font_size": 14})
+        self.header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                                       "text_wrap": True, "valign": "top"})
+        self.note = book.add_format({"italic": True, "font_color": "#595959"})
+        self.int = book.add_format({"num_format": "#,##0"})
+        self.number = book.add_format({"num_format": "0.0"})
+        self.percent = book.add_format({"num_format": "0.0%"})
+        self.datetime = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.change_count = book.add_format({"num_format": "+#,##0;-#,##0;0"})
+        # Rates change by percentage points; the cell holds points (2.0 for 10% → 12%).
+        points = words.text("points")
+        self.change_rate = book.add_format(
+            {"num_format": f'+0.0" {points}";-0.0" {points}";0.0" {points}"'})
+
+
+def write_workbook(report: MerchantWeek, words: Catalogue, path: Path) -> dict[str, int]:
+    """Write the workbook; return the row count of each data sheet for the manifest."""
+    book = xlsxwriter.Workbook(str(path), {
+        # Merchant-supplied text must stay text: '=cmd|...' in a name is not a formula.
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+    })
+    # A fixed creation time keeps a re-export byte-identical to the first export.
+    created = datetime.combine(week_monday(report.week), datetime.min.time())
+    book.set_properties({"title": f"{words.text('title')} {report.week}", "created": created})
+    formats = _Formats(book, words)
+    _write_summary(book.add_worksheet(words.text("sheet_summary")), book, report, words, formats)
+    rows = {
+        "exceptions": _write_sheet(book, words.text("sheet_exceptions"), report.exceptions,
+                                   exception_columns(words), words, formats),
+        "recurring_issues": _write_sheet(book, words.text("sheet_recurring"),
+                                         report.recurring_issues, recurring_columns(words),
+                                         words, formats),
+        "suggested_actions": _write_sheet(book, words.text("sheet_actions"),
+                                          report.suggested_actions, action_columns(words),
+                                          words, formats),
+    }
+    book.close()
+    return rows
+
+
+def _write_summary(sheet: Worksheet, book: xlsxwriter.Workbook, report: MerchantWeek,
+                   words: Catalogue, formats: _Formats) -> None:
+    sheet.set_column(0, 0, 26)
+    sheet.set_column(1, 3, 13)
+    sheet.write_string(0, 0, words.text("title"), formats.title)
+    sheet.write_string(1, 0, words.text("merchant"))
+    sheet.write_string(1, 1, report.merchant.merchant_name)
+    sheet.write_string(2, 0, words.text("week"))
+    sheet.write_string(2, 1, report.week)
+    sheet.write_string(3, 0, words.text("timezone_note"), formats.note)
+
+    this_week, last_week = report.kpis(report.week), report.kpis(report.last_week)
+    top = 5
+    _write_headers(sheet, top, ["kpi", "this_week", "last_week", "change"], words, formats)
+    for offset, (key, kind) in enumerate(KPI_ROWS, start=1):
+        row = top + offset
+        value_format = formats.int if kind == "count" else formats.percent
+        change_format = formats.change_count if kind == "count" else formats.change_rate
+        sheet.write_string(row, 0, words.text(key))
+        _write_value(sheet, row, 1, this_week[key], value_format)
+        _write_value(sheet, row, 2, last_week[key], value_format)
+        if this_week[key] is not None and last_week[key] is not None:
+            change = this_week[key] - last_week[key]
+            sheet.write_number(row, 3, change if kind == "count" else change * 100,
+                               change_format)
+
+    family_top = top + len(KPI_ROWS) + 2
+    _write_headers(sheet, family_top, ["family", "this_week", "last_week"], words, formats)
+    families = report.exceptions_by_family.to_dict("records")
+    for offset, family in enumerate(families, start=1):
+        sheet.write_string(family_top + offset, 0, words.label(family["family"]))
+        sheet.write_number(family_top + offset, 1, int(family["this_week"]), formats.int)
+        sheet.write_number(family_top + offset, 2, int(family["last_week"]), formats.int)
+
+    trend_top = family_top + max(len(families), 1) + 2
+    _write_headers(sheet, trend_top, ["week", "orders", "exceptions", "exception_rate"],
+                   words, formats)
+    trend = report.kpis_by_week.to_dict("records")
+    for offset, week in enumerate(trend, start=1):
+        row = trend_top + offset
+        sheet.write_string(row, 0, week["week"])
+        sheet.write_number(row, 1, int(week["orders"]), formats.int)
+        sheet.write_number(row, 2, int(week["exceptions"]), formats.int)
+        _write_value(sheet, row, 3, week["exception_rate"], formats.percent)
+
+    name = sheet.get_name()
+    if families:
+        chart = book.add_chart({"type": "column"})
+        for column, key in ((1, "this_week"), (2, "last_week")):
+            chart.add_series({
+                "name": words.text(key),
+                "categories": [name, family_top + 1, 0, family_top + len(families), 0],
+                "values": [name, family_top + 1, column, family_top + len(families), column],
+            })
+        chart.set_title({"name": words.text("by_family")})
+        chart.set_y_axis({"name": words.text("exceptions")})
+        sheet.insert_chart(top, 5, chart)
+    trend_chart = book.add_chart({"type": "line"})
+    trend_chart.add_series({
+        "name": words.text("exception_rate"),
+        "categories": [name, trend_top + 1, 0, trend_top + len(trend), 0],
+        "values": [name, trend_top + 1, 3, trend_top + len(trend), 3],
+        "marker": {"type": "circle"},
+    })
+    trend_chart.set_title({"name": words.text("trend")})
+    trend_chart.set_y_axis({"num_format": "0%"})
+    trend_chart.set_legend({"none": True})
+    sheet.insert_chart(top + 16, 5, trend_chart)
+
+
+def _write_sheet(book: xlsxwriter.Workbook, title: str, frame: pd.DataFrame,
+                 columns: Sequence[Column], words: Catalogue, formats: _Formats) -> int:
+    sheet = book.add_worksheet(title)
+    _write_headers(sheet, 0, [column.header for column in columns], words, formats)
+    for index, column in enumerate(columns):
+        sheet.set_column(index, index, column.width)
+    records = frame.to_dict("records")
+    if not records:
+        sheet.write_string(1, 0, words.text("no_rows"), formats.note)
+        return 0
+    cell_formats = {"int": formats.int, "number": formats.number, "percent": formats.percent,
+                    "datetime": formats.datetime}
+    for row_number, record in enumerate(records, start=1):
+        for index, column in enumerate(columns):
+            _write_cell(sheet, row_number, index, column.value(record), column.kind, cell_formats)
+    sheet.freeze_panes(1, 1)
+    sheet.autofilter(0, 0, len(records), len(columns) - 1)
+    return len(records)
+
+
+def _write_headers(sheet: Worksheet, row: int, keys: Sequence[str], words: Catalogue,
+                   formats: _Formats) -> None:
+    for column, key in enumerate(keys):
+        sheet.write_string(row, column, words.text(key), formats.header)
+
+
+def _write_value(sheet: Worksheet, row: int, column: int, value: float | None, cell_format) -> None:
+    if value is not None and value == value:
+        sheet.write_number(row, column, value, cell_format)
+
+
+def _write_cell(sheet: Worksheet, row: int, column: int, value: Any, kind: str,
+                cell_formats: dict) -> None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return
+    if kind == "text":
+        sheet.write_string(row, column, str(value))
+    elif kind == "datetime":
+        sheet.write_datetime(row, column, pd.Timestamp(value).to_pydatetime(),
+                             cell_formats["datetime"])
+    else:
+        sheet.write_number(row, column, float(value), cell_formats.get(kind))

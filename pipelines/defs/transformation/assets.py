@@ -1,0 +1,122 @@
+"""The dbt project as Dagster assets, and the export of the marts the readers use.
+
+The manifest is prepared by `make manifest` (dbt parse), never at import: parsing takes
+seconds and needs a writable project folder, which a code server must not assume.
+"""
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
+
+from pipelines import settings
+from pipelines.defs.partitions import WAREHOUSE_POOL
+from pipelines.defs.transformation.marts_export import export_marts
+
+MANIFEST_PATH = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
+MARTS_FOLDER = "marts"
+
+
+class ManifestMissingError(FileNotFoundError):
+    """The dbt manifest has not been prepared."""
+
+
+def dbt_manifest_path() -> Path:
+    """The manifest.json `dbt parse` wrote; a clear error when it is missing."""
+    if not MANIFEST_PATH.exists():
+        raise ManifestMissingError(
+            f"The dbt manifest {MANIFEST_PATH} does not exist. Run `make manifest` "
+            "(it runs `dbt parse` in dbt_project/) before loading the Dagster definitions."
+        )
+    return MANIFEST_PATH
+
+
+def mart_model_names(manifest_path: Path) -> list[str]:
+    """Every model under models/marts/: the tables export_marts writes to parquet."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1:2] == [MARTS_FOLDER]
+    )
+
+
+class LayerTranslator(DagsterDbtTranslator):
+    """Groups dbt assets by layer (staging, intermediate, marts, reference seeds)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else None
+
+
+@contextmanager
+def dbt_environment() -> Iterator[None]:
+    """The dbt subprocess inherits os.environ: give it absolute paths for this call only."""
+    saved = {key: os.environ.get(key) for key in settings.dbt_environment()}
+    os.environ.update(settings.dbt_environment())
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def dbt_executable() -> str:
+    """dbt from the interpreter's own environment: the venv need not be activated."""
+    beside_python = Path(sys.executable).parent / "dbt"
+    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
+
+
+def dbt_resource() -> DbtCliResource:
+    project_dir = str(settings.DBT_PROJECT_DIR)
+    return DbtCliResource(
+        project_dir=project_dir, profiles_dir=project_dir, dbt_executable=dbt_executable()
+    )
+
+
+@dbt_assets(
+    manifest=dbt_manifest_path(),
+    dagster_dbt_translator=LayerTranslator(),
+    pool=WAREHOUSE_POOL,
+)
+def order_exceptions_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """dbt build: staging, the exception rules, handling and recurrence, the marts; dbt tests
+    run as asset checks."""
+    settings.duckdb_temp_dir().mkdir(parents=True, exist_ok=True)
+    with dbt_environment():
+        yield from dbt.cli(["build"], context=context).stream()
+
+
+@dg.asset(
+    deps=[
+        get_asset_key_for_model([order_exceptions_dbt], name)
+        for name in mart_model_names(dbt_manifest_path())
+    ],
+    pool=WAREHOUSE_POOL,
+    kinds={"parquet"},
+    group_name=MARTS_FOLDER,
+)
+def exported_marts() -> dg.MaterializeResult:
+    """Every marts table written to data/marts/<name>.parquet (temp file + rename), which the
+    dashboard and the merchant reports read instead of the warehouse."""
+    rows = export_marts(settings.warehouse_path(), settings.marts_dir())
+    return dg.MaterializeResult(
+        metadata={
+            "marts_dir": dg.MetadataValue.path(str(settings.marts_dir())),
+            "tables": len(rows),
+            "rows": sum(rows.values()),
+            "rows_per_table": dg.MetadataValue.json(rows),
+        }
+    )

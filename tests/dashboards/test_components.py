@@ -1,0 +1,155 @@
+"""Chart builders, formatting and the catalogue, without Streamlit."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from marts_fixture import EXCEPTION_TYPES
+
+from dashboards.components import charts
+from dashboards.components.downloads import csv_bytes, xlsx_bytes
+from dashboards.components.formatting import (
+    format_count,
+    format_count_change,
+    format_hours,
+    format_percent,
+    format_share_change,
+    format_size,
+    previous_week,
+    trailing_weeks,
+)
+from dashboards.components.theme import FAMILY_COLOURS
+from dashboards.i18n import LANGUAGES, Catalogue, configured_language
+
+CATALOGUES = Path(__file__).resolve().parents[2] / "dashboards" / "i18n"
+ZH, EN = Catalogue("zh-CN"), Catalogue("en")
+
+
+def _keys(tree: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in tree.items():
+        keys |= _keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
+    return keys
+
+
+def test_numbers_are_formatted_for_people():
+    assert format_count(1234567) == "1,234,567"
+    assert format_percent(0.12345) == "12.3%"
+    assert format_hours(3.46, "小时") == "3.5 小时"
+    assert format_count_change(1200, 1000) == "+200"
+    assert format_share_change(0.05, 0.061, "pp") == "-1.1 pp"
+    assert format_count(None) == format_percent(float("nan")) == "—"
+    assert format_count_change(5, None) is None
+    assert format_size(2048) == "2.0 KB"
+
+
+def test_iso_weeks_cross_the_year_boundary():
+    assert previous_week("2027-W01") == "2026-W53"
+    assert trailing_weeks("2026-W02", 3) == ["2025-W52", "2026-W01", "2026-W02"]
+
+
+def test_both_catalogues_have_the_same_keys_and_name_every_exception_type():
+    trees = {language: yaml.safe_load((CATALOGUES / file).read_text(encoding="utf-8"))
+             for language, file in LANGUAGES.items()}
+    assert _keys(trees["zh-CN"]) == _keys(trees["en"])
+    documented = (Path(__file__).resolve().parents[2] / "dbt_project" / "models" /
+                  "intermediate" / "exceptions" / "_exceptions__docs.md").read_text()
+    rows = [line.split("|") for line in documented.splitlines() if line.startswith("| ")]
+    codes = {cells[2].strip() for cells in rows if cells[2].strip() not in ("code", "---")}
+    assert codes >= set(EXCEPTION_TYPES)
+    for code in codes:
+        assert ZH.name("exception_type", code) != code, code
+        assert EN.name("exception_type", code) != code, code
+    # No two columns share a header, or a table could not be shown.
+    for tree in trees.values():
+        headers = list(tree["column"].values())
+        assert len(headers) == len(set(headers))
+
+
+def test_unknown_codes_fall_back_to_the_code_and_language_comes_from_config(monkeypatch):
+    assert ZH.name("exception_type", "brand_new_rule") == "brand_new_rule"
+    monkeypatch.setenv("OEX_LANGUAGE", "en")
+    assert configured_language() == "en"
+    monkeypatch.setenv("OEX_LANGUAGE", "fr")
+    assert configured_language() == "zh-CN"
+    monkeypatch.delenv("OEX_LANGUAGE")
+    assert configured_language() == "zh-CN"
+
+
+def test_localise_names_codes_and_headers():
+    frame = pd.DataFrame({"family": ["logistics"], "exception_type": ["late_handoff"],
+                          "dimension": ["carrier"], "dimension_value": ["zto"],
+                          "is_open": [True], "root_cause": ["carrier_capacity"],
+                          "suggested_action": ["Agree capacity"]})
+    shown = ZH.localise(frame)
+    assert shown.iloc[0].to_dict() == {
+        "异常大类": "物流异常", "异常子类型": "揽收超时", "维度": "快递公司", "维度取值": "中通",
+        "未关闭": "是", "根因": "快递运力不足",
+        "建议措施": "与快递约定揽收时间和运力，必要时切换承运商",
+    }
+
+
+def test_a_family_has_one_colour_in_every_chart():
+    trend = pd.DataFrame({"week": ["2026-W45", "2026-W46"] * 2,
+                          "family": ["logistics", "logistics", "payment", "payment"],
+                          "exception_rate": [0.1, 0.12, 0.02, 0.03]})
+    line_colours = {trace.name: trace.line.color for trace in charts.family_trend(trend, ZH).data}
+    assert line_colours == {"物流异常": FAMILY_COLOURS["logistics"],
+                            "支付异常": FAMILY_COLOURS["payment"]}
+
+    shares = pd.DataFrame({"family": ["logistics", "payment"],
+                           "exception_type": ["late_handoff", "payment_failed"],
+                           "exceptions": [30, 10]})
+    treemap = charts.type_share(shares, ZH).data[0]
+    colours = dict(zip(treemap.labels, treemap.marker.colors, strict=True))
+    assert colours["揽收超时"] == colours["物流异常"] == FAMILY_COLOURS["logistics"]
+    assert dict(zip(treemap.labels, treemap.values, strict=True))["物流异常"] == 30
+
+
+def test_pareto_orders_causes_and_ends_at_the_whole():
+    causes = pd.DataFrame({"root_cause": ["picking_error", "carrier_capacity"],
+                           "exceptions": [5, 15], "cumulative_share": [1.0, 0.75]})
+    bars, line = charts.root_cause_pareto(causes, EN).data
+    assert list(bars.x) == ["Carrier capacity", "Picking and packing checks"]
+    assert list(line.y) == [0.75, 1.0]
+
+
+def test_handling_chart_marks_each_sla():
+    handling = pd.DataFrame({"family": ["inventory"], "exception_type": ["out_of_stock"],
+                             "median_handling_hours": [0.8], "p90_handling_hours": [2.5],
+                             "sla_hours": [1.0]})
+    median, p90, sla = charts.handling_against_sla(handling, ZH).data
+    assert (list(median.y), list(median.x), list(sla.x)) == (["缺货"], [0.8], [1.0])
+    assert p90.name == "P90" and sla.name == "SLA 时限"
+
+
+def test_heatmap_puts_the_biggest_value_first():
+    cells = pd.DataFrame({"exception_type": ["late_handoff", "late_handoff", "delivery_overdue"],
+                          "dimension_value": ["sf", "zto", "zto"], "exceptions": [1, 5, 2]})
+    heatmap = charts.dimension_heatmap(cells, "carrier", ZH).data[0]
+    assert list(heatmap.x) == ["中通", "顺丰"]
+    assert heatmap.z.tolist() == [[2, 0], [5, 1]]
+
+
+def test_downloads_keep_chinese_for_excel():
+    frame = pd.DataFrame({"商家": ["杭州优品旗舰店"], "异常数": [3]})
+    assert csv_bytes(frame).startswith(b"\xef\xbb\xbf")
+    assert "杭州优品旗舰店" in csv_bytes(frame).decode("utf-8-sig")
+    back = pd.read_excel(io.BytesIO(xlsx_bytes(frame, "根因/周")), engine="openpyxl")
+    assert back.to_dict("records") == [{"商家": "杭州优品旗舰店", "异常数": 3}]
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_every_chart_builds_in_every_language(language):
+    texts = Catalogue(language)
+    events = pd.DataFrame({"occurred_at": pd.to_datetime(["2026-11-10 10:00"]),
+                           "source": ["order"], "event_type": ["created"], "detail": [None]})
+    assert charts.order_timeline(events, texts).data[0].y == (texts.name("source", "order"),)
+    changes = pd.DataFrame({"family": ["logistics"], "dimension": ["carrier"],
+                            "dimension_value": ["zto"], "change": [7]})
+    label = charts.attribution(changes, texts).data[0].y[0]
+    assert texts.name("family", "logistics") in label and texts.name("carrier", "zto") in label

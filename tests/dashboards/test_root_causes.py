@@ -1,0 +1,49 @@
+"""Root-cause explorer: heatmap and recurring keys from the marts, and the drill to the list."""
+
+from __future__ import annotations
+
+from app_helpers import assert_no_exception, shown_texts, table_with
+from marts_fixture import LAST_COMPLETE_WEEK
+
+WEEK = LAST_COMPLETE_WEEK
+
+
+def test_recurring_keys_are_the_marts_most_frequent(open_page, read_mart):
+    app = open_page("root_causes")
+    issues = read_mart("rpt_recurring_issues")
+    this_week = issues[issues["last_week"] == WEEK].sort_values("occurrences", ascending=False)
+    shown = table_with(app, "复发对象", "出现次数")
+    assert len(shown) == len(this_week)
+    assert shown["出现次数"].tolist() == this_week["occurrences"].tolist()
+    assert set(shown["复发对象类型"]) <= {"客户手机号", "收货地址", "SKU", "快递线路", "商家"}
+
+
+def test_family_pick_narrows_recurring_keys_and_heatmap(open_page, read_mart):
+    app = open_page("root_causes")
+    app.selectbox(key="explorer_family").set_value("logistics").run()
+    assert_no_exception(app)
+    issues = read_mart("rpt_recurring_issues")
+    expected = issues[(issues["last_week"] == WEEK) & (issues["family"] == "logistics")]
+    shown = table_with(app, "复发对象", "出现次数")
+    assert len(shown) == len(expected) > 0
+    assert set(shown["异常大类"]) == {"物流异常"}
+    heatmap = app.get("plotly_chart")[0].proto.spec
+    assert "揽收超时" in heatmap and "payment_failed" not in heatmap
+
+
+def test_drill_from_a_carrier_opens_its_exceptions(open_page, read_mart):
+    app = open_page("root_causes")
+    app.selectbox(key="explorer_family").set_value("logistics").run()
+    app.selectbox(key="explorer_dimension").set_value("carrier").run()
+    app.selectbox(key="explorer_drill_value").set_value("zto").run()
+    app.button(key="drill_button").click().run()
+    assert_no_exception(app)
+
+    exceptions = read_mart("fct_order_exceptions")
+    expected = exceptions[(exceptions["week"] == WEEK) & (exceptions["family"] == "logistics")
+                          & (exceptions["carrier"] == "zto")]
+    assert shown_texts(app.title) == ["异常明细"]
+    assert any("快递公司 = 中通" in text for text in shown_texts(app.info))
+    listed = table_with(app, "订单号", "快递公司")
+    assert len(listed) == len(expected)
+    assert set(listed["快递公司"]) == {"中通"}

@@ -1,0 +1,86 @@
+"""One real dbt build of the project on the hand-made fixture, shared by the tests here.
+
+The project is copied to a temporary folder so the fixture's seeds replace the real ones
+(the generator owns those) and the build never touches dbt_project/target.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from pipelines import settings
+from pipelines.defs.transformation.marts_export import export_marts
+
+sys.path.insert(0, str(Path(__file__).parent))
+from raw_fixture import load_raw_fixture
+
+FIXTURE_DIR = settings.PROJECT_ROOT / "tests" / "fixtures" / "dbt"
+DBT = Path(sys.executable).parent / "dbt"
+
+
+@dataclass
+class FixtureBuild:
+    warehouse: Path
+    marts_dir: Path
+    project_dir: Path
+    dbt_output: str
+    exported: dict[str, int]
+
+    def mart(self, name: str) -> pd.DataFrame:
+        return pd.read_parquet(self.marts_dir / f"{name}.parquet")
+
+    def query(self, sql: str) -> pd.DataFrame:
+        connection = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return connection.execute(sql).df()
+        finally:
+            connection.close()
+
+
+def _copy_project(target: Path) -> Path:
+    project = target / "dbt_project"
+    shutil.copytree(
+        settings.DBT_PROJECT_DIR,
+        project,
+        ignore=shutil.ignore_patterns("target", "logs", ".user.yml"),
+    )
+    for seed in (FIXTURE_DIR / "seeds").glob("*.csv"):
+        shutil.copy(seed, project / "seeds" / seed.name)
+    return project
+
+
+@pytest.fixture(scope="module")
+def fixture_build(tmp_path_factory: pytest.TempPathFactory) -> FixtureBuild:
+    root = tmp_path_factory.mktemp("dbt_fixture")
+    project = _copy_project(root)
+    warehouse = root / "warehouse.duckdb"
+    marts_dir = root / "marts"
+    load_raw_fixture(warehouse, FIXTURE_DIR)
+    environment = os.environ | {
+        "OEX_WAREHOUSE": str(warehouse),
+        "OEX_MARTS": str(marts_dir),
+        "OEX_DUCKDB_TEMP": str(root / "tmp"),
+        "DBT_PROFILES_DIR": str(project),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    completed = subprocess.run(
+        [str(DBT), "build", "--project-dir", str(project), "--profiles-dir", str(project)],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    exported = export_marts(warehouse, marts_dir) if completed.returncode == 0 else {}
+    return FixtureBuild(
+        warehouse, marts_dir, project, completed.stdout + completed.stderr, exported
+    )

@@ -1,0 +1,100 @@
+"""Load a hand-made fixture into the raw schema of a fresh DuckDB file, as ingestion would.
+
+Each table of the input contract becomes raw.<table> with exactly the contract columns and
+types followed by the lineage columns. A fixture CSV (tests/fixtures/dbt/<table>.csv) holds
+contract columns and may add `_ingested_at` to play a later file re-sending a key.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+
+from pipelines.contract import LINEAGE_COLUMNS, load_contract
+
+BOOKKEEPING_TABLES = {
+    "ingested_files": {
+        "source_file": "varchar",
+        "table_name": "varchar",
+        "domain": "varchar",
+        "file_hash": "varchar",
+        "profile": "varchar",
+        "partition_date": "date",
+        "rows_read": "bigint",
+        "rows_loaded": "bigint",
+        "rows_quarantined": "bigint",
+        "status": "varchar",
+        "message": "varchar",
+        "ingested_at": "timestamp",
+    },
+    "quarantine": {
+        "domain": "varchar",
+        "table_name": "varchar",
+        "source_file": "varchar",
+        "line_number": "bigint",
+        "column_name": "varchar",
+        "reason": "varchar",
+        "raw_record": "varchar",
+        "file_hash": "varchar",
+        "quarantined_at": "timestamp",
+    },
+}
+DEFAULT_INGESTED_AT = "2026-11-20 00:00:00"
+
+
+def _create(connection: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str]) -> None:
+    # identifiers come from the contract, never from fixture content
+    definition = ", ".join(f'"{column}" {data_type}' for column, data_type in columns.items())
+    connection.execute(f"create table raw.{name} ({definition})")
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def _value(text: str | None):
+    # an empty cell is a null, as the exports mean it
+    return None if text is None or text == "" else text
+
+
+def load_raw_fixture(warehouse: Path, fixture_dir: Path) -> dict[str, int]:
+    """Create raw.* in `warehouse` from the CSVs in `fixture_dir`; returns rows per table."""
+    loaded: dict[str, int] = {}
+    connection = duckdb.connect(str(warehouse))
+    try:
+        connection.execute("create schema if not exists raw")
+        for table in load_contract().values():
+            columns = {column.name: column.data_type for column in table.columns}
+            _create(connection, table.name, columns | LINEAGE_COLUMNS)
+            rows = _rows(fixture_dir / f"{table.name}.csv")
+            placeholders = ", ".join("?" for _ in range(len(columns) + len(LINEAGE_COLUMNS)))
+            for line_number, row in enumerate(rows, start=2):
+                values = [_value(row.get(column)) for column in columns]
+                lineage = [
+                    f"{table.domain}/{table.name}.csv",
+                    line_number,
+                    "fixture",
+                    row.get("_ingested_at") or DEFAULT_INGESTED_AT,
+                ]
+                connection.execute(
+                    f"insert into raw.{table.name} values ({placeholders})", values + lineage
+                )
+            loaded[table.name] = len(rows)
+        for name, columns in BOOKKEEPING_TABLES.items():
+            _create(connection, name, columns)
+            rows = _rows(fixture_dir / f"{name}.csv")
+            placeholders = ", ".join("?" for _ in columns)
+            for row in rows:
+                connection.execute(
+                    f"insert into raw.{name} values ({placeholders})",
+                    [_value(row.get(column)) for column in columns],
+                )
+            loaded[name] = len(rows)
+    finally:
+        connection.close()
+    return loaded

@@ -1,0 +1,184 @@
+"""Merchant report files: contents, isolation between merchants, safe paths, atomic re-export."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pipelines.defs.exports.reports import export_week
+
+WEEK = "2026-W46"
+
+
+def file_text(path: Path) -> str:
+    """Everything a merchant could find in a file: every part of an XLSX, or the HTML source."""
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as archive:
+            return "\n".join(archive.read(name).decode("utf-8", errors="replace")
+                             for name in archive.namelist())
+    return path.read_text(encoding="utf-8")
+
+
+def merchant_folders(exports: Path) -> dict[str, Path]:
+    manifest = json.loads((exports / WEEK / "manifest.json").read_text(encoding="utf-8"))
+    return {entry["merchant_id"]: (exports / WEEK / entry["path"]).parent
+            for entry in manifest["files"]}
+
+
+def test_each_merchant_file_holds_only_that_merchants_orders(
+        marts, data_folders, fixture_merchants, languages_file) -> None:
+    export_week(WEEK, languages_file=languages_file)
+
+    folders = merchant_folders(data_folders["exports"])
+    assert set(folders) == {m.merchant_id for m in fixture_merchants}
+    for merchant in fixture_merchants:
+        files = sorted(folders[merchant.merchant_id].iterdir())
+        assert [path.suffix for path in files] == [".html", ".xlsx"]
+        own_orders = set(marts.query("merchant_id == @merchant.merchant_id and week == @WEEK")
+                         ["order_id"])
+        foreign = set().union(*(other.identifiers for other in fixture_merchants
+                                if other is not merchant))
+        for path in files:
+            text = file_text(path)
+            assert {order for order in own_orders if order not in text} == set(), path
+            assert {found for found in foreign if found in text} == set(), path
+
+
+def test_workbook_summary_compares_the_week_with_last_week(
+        marts, data_folders, languages_file) -> None:
+    export_week(WEEK, languages_file=languages_file)
+
+    folder = merchant_folders(data_folders["exports"])["MQX01"]
+    book = openpyxl.load_workbook(next(folder.glob("*.xlsx")))
+    assert book.sheetnames == ["概览", "本周异常", "重复问题", "处理建议"]
+    summary = {row[0]: row[1:4] for row in book["概览"].iter_rows(values_only=True) if row[0]}
+    # 6 exceptions on 60 orders this week against 4 on 40 last week (see conftest).
+    assert summary["订单数"] == (60, 40, 20)
+    assert summary["异常数"] == (6, 4, 2)
+    assert summary["未结异常"] == (2, 1, 1)
+    assert summary["异常订单率"] == (0.1, 0.1, 0)
+    # Within SLA: 2 of 6 against 2 of 4, a change of -16.7 percentage points.
+    assert summary["时效内处理占比"] == pytest.approx((1 / 3, 0.5, -100 / 6))
+
+    exceptions = list(book["本周异常"].iter_rows(values_only=True))
+    assert len(exceptions) == 1 + 6
+    first = dict(zip(exceptions[0], exceptions[1], strict=True))
+    # Placed 2026-11-08 18:00 UTC: Monday 02:00 in Shanghai, resolved half an hour later.
+    assert first["订单号"] == "QX460000"
+    assert first["异常类型"] == "缺货"
+    assert str(first["发现时间"]) == "2026-11-09 02:00:00"
+    assert str(first["解决时间"]) == "2026-11-09 02:30:00"
+    assert first["处理结果"] == "已发货"
+    with zipfile.ZipFile(next(folder.glob("*.xlsx"))) as archive:
+        charts = [name for name in archive.namelist() if name.startswith("xl/charts/chart")]
+    assert len(charts) == 2
+
+
+def test_language_follows_the_merchant_configuration(marts, data_folders, languages_file) -> None:
+    export_week(WEEK, languages_file=languages_file)
+
+    folder = merchant_folders(data_folders["exports"])["MBH02"]
+    book = openpyxl.load_workbook(folder / f"exception-report-{WEEK}.xlsx")
+    assert book.sheetnames == ["Summary", "Exceptions", "Recurring issues", "Suggested actions"]
+    html = (folder / f"exception-report-{WEEK}.html").read_text(encoding="utf-8")
+    assert "<html lang='en'>" in html
+    assert "Out of stock" in html
+
+
+def test_html_report_opens_offline(marts, data_folders, languages_file) -> None:
+    export_week(WEEK, languages_file=languages_file)
+
+    folder = merchant_folders(data_folders["exports"])["MQX01"]
+    html = next(folder.glob("*.html")).read_text(encoding="utf-8")
+    assert "<script src=" not in html  # nothing to fetch: Plotly's code is in the file
+    assert "Plotly.newPlot" in html and "chart-families" in html and "chart-trend" in html
+    assert "星辰旗舰店" in html and "QX460005" in html
+    assert "<td class='number'>-16.7 个百分点</td>" in html
+
+
+def test_manifest_lists_every_file_with_its_rows_and_checksum(
+        marts, data_folders, languages_file) -> None:
+    written = export_week(WEEK, languages_file=languages_file)
+
+    week_dir = data_folders["exports"] / WEEK
+    manifest = json.loads((week_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["week"] == WEEK
+    assert sorted(week_dir / e["path"] for e in manifest["files"]) == sorted(written[:-1])
+    assert written[-1] == week_dir / "manifest.json"
+    for entry in manifest["files"]:
+        content = (week_dir / entry["path"]).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(content).hexdigest()
+        assert entry["bytes"] == len(content)
+    rows = {e["merchant_id"]: e["rows"] for e in manifest["files"] if e["format"] == "xlsx"}
+    assert rows["MQX01"] == {"exceptions": 6, "recurring_issues": 2, "suggested_actions": 3}
+    assert rows["MZK03"]["exceptions"] == 4
+
+
+def test_crafted_merchant_names_write_nothing_outside_the_exports_folder(
+        tmp_path, data_folders, rewrite_marts, make_merchant) -> None:
+    rewrite_marts([
+        make_merchant("../../M1", "../../etc", "EA", 2, 1),
+        make_merchant("M2", "a/../../x", "EB", 2, 1),
+        make_merchant("M3", "..", "EC", 1, 0),
+    ])
+    before = {path for path in tmp_path.rglob("*") if data_folders["exports"] not in path.parents}
+
+    written = export_week(WEEK)
+
+    exports = data_folders["exports"].resolve()
+    after = {path for path in tmp_path.rglob("*") if data_folders["exports"] not in path.parents}
+    assert after - before == {data_folders["exports"]}
+    assert all(exports in path.resolve().parents for path in written)
+    assert sorted(p.name for p in (exports / WEEK).iterdir()) == [
+        "M3", "a-x", "etc", "manifest.json"]
+
+
+def test_re_export_replaces_the_week_with_exactly_the_new_files(
+        marts, data_folders, fixture_merchants, rewrite_marts, languages_file) -> None:
+    first = export_week(WEEK, languages_file=languages_file)
+    checksums = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in first}
+    # A run killed half-way left its staging folder behind.
+    (data_folders["exports"] / f".{WEEK}.staging-killed" / "junk").mkdir(parents=True)
+
+    again = export_week(WEEK, languages_file=languages_file)
+    assert {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in again} == checksums
+
+    rewrite_marts(fixture_merchants[:2])  # the third merchant has no rows in a rebuilt week
+    final = export_week(WEEK, languages_file=languages_file)
+
+    exports = data_folders["exports"]
+    assert sorted(exports.iterdir()) == [exports / WEEK]
+    assert {path for path in (exports / WEEK).rglob("*") if path.is_file()} == set(final)
+    assert set(merchant_folders(exports)) == {"MQX01", "MBH02"}
+
+
+def test_exporting_one_merchant_leaves_the_others_untouched(
+        marts, data_folders, languages_file) -> None:
+    everything = export_week(WEEK, languages_file=languages_file)
+    others = {p: p.read_bytes() for p in everything
+              if p.name != "manifest.json" and "Blue-Harbor" not in str(p)}
+
+    only = export_week(WEEK, merchant_id="MBH02", languages_file=languages_file)
+
+    assert [p.parent.name for p in only[:-1]] == ["Blue-Harbor-Trading"] * 2
+    assert {p: p.read_bytes() for p in others} == others
+    week_dir = data_folders["exports"] / WEEK
+    manifest = json.loads((week_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(week_dir / e["path"] for e in manifest["files"]) == sorted(everything[:-1])
+
+
+def test_unknown_merchant_missing_marts_and_bad_week_fail_clearly(
+        data_folders, marts) -> None:
+    with pytest.raises(ValueError, match="NOPE"):
+        export_week(WEEK, merchant_id="NOPE")
+    with pytest.raises(ValueError, match="2026-W46"):
+        export_week("../2026-W46")
+    (data_folders["marts"] / "rpt_weekly_kpis.parquet").unlink()
+    with pytest.raises(FileNotFoundError, match="oex run"):
+        export_week(WEEK)
+    assert not (data_folders["exports"] / WEEK).exists()

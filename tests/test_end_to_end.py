@@ -1,0 +1,134 @@
+"""The whole pipeline from a clean data folder, through `oex`, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.contract import load_contract
+
+pytestmark = pytest.mark.slow
+
+CONTRACT_TABLES = list(load_contract())
+
+
+def oex(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "OEX_DATA_DIR": str(data_dir),
+        "DAGSTER_HOME": str(data_dir / "dagster_home"),
+    }
+    for variable in (
+        "OEX_WAREHOUSE",
+        "OEX_INBOX",
+        "OEX_MARTS",
+        "OEX_TRUTH",
+        "OEX_REPORTS",
+        "OEX_EXPORTS",
+        "OEX_DUCKDB_TEMP",
+    ):
+        env.pop(variable, None)
+    command = [sys.executable, "-m", "pipelines.cli", *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500)
+    assert result.returncode == 0, f"oex {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def raw_counts(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        counts = {
+            table: connection.execute(f"select count(*) from raw.{table}").fetchone()[0]
+            for table in CONTRACT_TABLES
+        }
+        counts["quarantine"] = connection.execute("select count(*) from raw.quarantine").fetchone()[
+            0
+        ]
+    return counts
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    data_dir = tmp_path_factory.mktemp("data")
+    oex(
+        data_dir,
+        "generate",
+        "--orders",
+        "20000",
+        "--days",
+        "35",
+        "--merchants",
+        "4",
+        "--seed",
+        "7",
+        "--bad-rows",
+        "0.002",
+    )
+    oex(data_dir, "run")
+    return data_dir
+
+
+def test_every_row_read_is_loaded_or_quarantined(built: Path):
+    with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as connection:
+        read, loaded, quarantined = connection.execute(
+            "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw.ingested_files"
+        ).fetchone()
+        landed = sum(
+            connection.execute(f"select count(*) from raw.{table}").fetchone()[0]
+            for table in CONTRACT_TABLES
+        )
+        in_quarantine = connection.execute("select count(*) from raw.quarantine").fetchone()[0]
+    assert read == loaded + quarantined
+    assert landed == loaded
+    assert in_quarantine == quarantined
+    # --bad-rows injected malformed rows: they must be in quarantine, not lost or loaded.
+    manifest = json.loads((built / "truth" / "manifest.json").read_text())
+    assert quarantined >= sum(manifest["bad_rows"].values()) > 0
+
+
+def test_a_second_run_adds_nothing(built: Path):
+    before = raw_counts(built / "warehouse.duckdb")
+    oex(built, "run")
+    assert raw_counts(built / "warehouse.duckdb") == before
+
+
+def test_marts_are_exported_for_the_dashboard(built: Path):
+    marts = {path.stem for path in (built / "marts").glob("*.parquet")}
+    assert {
+        "fct_order_exceptions",
+        "fct_orders",
+        "rpt_weekly_exception_summary",
+        "rpt_recurring_issues",
+        "rpt_root_causes",
+    } <= marts
+    orders_in_inbox = duckdb.sql(
+        "select count(*) from read_csv($files, header=true, all_varchar=true)",
+        params={"files": [str(path) for path in (built / "inbox" / "orders").glob("orders_*.csv")]},
+    ).fetchone()[0]
+    orders_in_mart = duckdb.sql(
+        "select count(*) from read_parquet($file)",
+        params={"file": str(built / "marts" / "fct_orders.parquet")},
+    ).fetchone()[0]
+    # Bad rows are extra orders that ingestion quarantined; every good order reaches the mart.
+    assert 20000 <= orders_in_mart <= orders_in_inbox
+
+
+def test_detection_matches_the_ground_truth(built: Path):
+    oex(built, "evaluate")
+    accuracy = json.loads((built / "reports" / "accuracy.json").read_text())
+    truth_codes = duckdb.sql(
+        "select distinct exception_type from read_parquet($file)",
+        params={"file": str(built / "truth" / "exceptions.parquet")},
+    ).fetchall()
+    assert set(accuracy) >= {code for (code,) in truth_codes}
+    weak = {
+        code: scores
+        for code, scores in accuracy.items()
+        if scores["support"] >= 20 and (scores["precision"] < 0.98 or scores["recall"] < 0.98)
+    }
+    assert not weak, weak
