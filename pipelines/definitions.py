@@ -11,7 +11,7 @@ import dagster as dg
 # purpose, so their warning would only be noise on every command.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-from pipelines.defs import automation, exports, ingestion, quality, transformation
+from pipelines.defs import automation, exports, ingestion, quality, transformation  # noqa: E402
 
 defs = dg.Definitions.merge(
     ingestion.defs,

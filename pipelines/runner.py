@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines import settings
-from pipelines.defs.ingestion.files import partition_day_of
+from pipelines.defs.ingestion.files import inbox_files, partition_day_of
 from pipelines.defs.partitions import DAILY_PARTITIONS
 
 DAILY_BUILD_JOB = "daily_build"
@@ -31,9 +31,7 @@ def _local_instance() -> dg.DagsterInstance:
 
 def inbox_days() -> list[date]:
     """The business days of every file waiting in the inbox."""
-    inbox = settings.inbox_dir()
-    files = [path for path in inbox.rglob("*") if path.is_file() and not path.name.startswith(".")]
-    return sorted({partition_day_of(path) for path in files})
+    return sorted({partition_day_of(path) for path in inbox_files(settings.inbox_dir())})
 
 
 def run_daily_build(date_from: date | None = None, date_to: date | None = None) -> bool:

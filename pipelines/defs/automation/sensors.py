@@ -8,54 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
-from collections.abc import Iterable
-from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from pipelines import settings
 from pipelines.defs.automation.jobs import daily_build
+from pipelines.defs.ingestion.files import inbox_files, partition_day_of
 from pipelines.defs.partitions import DAILY_PARTITIONS
 
 # A file modified in the last few seconds may still be being copied: it waits a tick.
 SETTLE_SECONDS = 5
-_IGNORED_SUFFIXES = {".tmp", ".part", ".crdownload", ".partial"}
-_DASHED_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-_COMPACT_DATE = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
-
-
-def partition_day(path: Path) -> date:
-    """The business day a file belongs to: a date in its name (2026-11-01 or 20261101),
-    else the Asia/Shanghai day it was last modified."""
-    for pattern in (_DASHED_DATE, _COMPACT_DATE):
-        for match in pattern.finditer(path.name):
-            try:
-                return date(int(match[1]), int(match[2]), int(match[3]))
-            except ValueError:
-                continue  # digits that are not a date, e.g. an order number
-    modified = datetime.fromtimestamp(path.stat().st_mtime, ZoneInfo(settings.LOCAL_TIMEZONE))
-    return modified.date()
 
 
 def file_signature(path: Path) -> str:
     stat = path.stat()
     return f"{stat.st_mtime_ns}:{stat.st_size}"
-
-
-def inbox_files(inbox: Path) -> Iterable[Path]:
-    """Files an operator dropped: not hidden, not a download or copy still in progress."""
-    if not inbox.is_dir():
-        return []
-    return sorted(
-        path for path in inbox.rglob("*")
-        if path.is_file()
-        and not any(part.startswith((".", "~$")) for part in path.relative_to(inbox).parts)
-        and path.suffix.lower() not in _IGNORED_SUFFIXES
-    )
 
 
 def _load_cursor(cursor: str | None) -> dict[str, str]:
@@ -72,11 +41,14 @@ def _run_request(days: list[str], files: list[str], signatures: dict[str, str]) 
         return dg.RunRequest(run_key=run_key, partition_key=days[0], tags=tags)
     # One run over the whole range: the assets see a partition key range and the warehouse
     # pool is taken once, instead of one queued run per day.
-    return dg.RunRequest(run_key=run_key, tags={
-        **tags,
-        "dagster/asset_partition_range_start": days[0],
-        "dagster/asset_partition_range_end": days[-1],
-    })
+    return dg.RunRequest(
+        run_key=run_key,
+        tags={
+            **tags,
+            "dagster/asset_partition_range_start": days[0],
+            "dagster/asset_partition_range_end": days[-1],
+        },
+    )
 
 
 @dg.sensor(
@@ -105,15 +77,17 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
             continue
         if now - path.stat().st_mtime < SETTLE_SECONDS:
             continue  # still arriving; next tick
-        day = partition_day(path).isoformat()
+        day = partition_day_of(path).isoformat()
         if last_day is None or day > last_day:
             # The day's partition does not exist yet: the file waits, it is not dropped.
             context.log.info(f"{name}: partition {day} does not exist yet; waiting")
             continue
         current[name] = signature
         if day < first_day:
-            context.log.warning(f"{name}: day {day} is before the first partition {first_day}; "
-                                "it cannot be ingested by the daily build")
+            context.log.warning(
+                f"{name}: day {day} is before the first partition {first_day}; "
+                "it cannot be ingested by the daily build"
+            )
             continue
         new_files.append(name)
         days.add(day)

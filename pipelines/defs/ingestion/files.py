@@ -23,9 +23,14 @@ def partition_day_of(path: Path) -> date:
     return (modified + LOCAL_OFFSET).date()
 
 
-def inbox_files(inbox: Path, domain: str) -> list[Path]:
-    """Files waiting in the domain's inbox folder; hidden and Excel lock files are not data."""
-    folder = inbox / domain
+# A copy or download still in progress; such a file is not data yet.
+IN_PROGRESS_SUFFIXES = {".tmp", ".part", ".crdownload", ".partial"}
+
+
+def inbox_files(inbox: Path, domain: str | None = None) -> list[Path]:
+    """Files waiting in the inbox (or one domain's folder of it). Hidden files, Excel lock
+    files and copies still in progress are not data."""
+    folder = inbox / domain if domain else inbox
     if not folder.is_dir():
         return []
     return sorted(
@@ -33,6 +38,7 @@ def inbox_files(inbox: Path, domain: str) -> list[Path]:
         for path in folder.rglob("*")
         if path.is_file()
         and not any(part.startswith((".", "~$")) for part in path.relative_to(folder).parts)
+        and path.suffix.lower() not in IN_PROGRESS_SUFFIXES
     )
 
 

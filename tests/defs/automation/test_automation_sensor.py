@@ -11,7 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipelines.defs.automation.sensors import inbox_sensor, partition_day
+from pipelines.defs.automation.sensors import inbox_sensor
+from pipelines.defs.ingestion.files import partition_day_of
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -25,8 +26,9 @@ def inbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def drop(inbox: Path, name: str, content: str = "order_id\n1\n",
-         modified: datetime | None = None) -> Path:
+def drop(
+    inbox: Path, name: str, content: str = "order_id\n1\n", modified: datetime | None = None
+) -> Path:
     """A file that finished arriving a minute ago (or at `modified`)."""
     path = inbox / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,8 +47,7 @@ def test_new_files_start_one_run_over_their_days(inbox: Path) -> None:
     drop(inbox, "orders/orders_2026-11-01.csv")
     drop(inbox, "logistics/shipments_20261102.csv")
     # No date in the name: 2026-11-03 20:30 UTC is already the 4th in Shanghai.
-    drop(inbox, "feedback/tickets_export.csv",
-         modified=datetime(2026, 11, 3, 20, 30, tzinfo=UTC))
+    drop(inbox, "feedback/tickets_export.csv", modified=datetime(2026, 11, 3, 20, 30, tzinfo=UTC))
 
     result = evaluate()
 
@@ -55,8 +56,10 @@ def test_new_files_start_one_run_over_their_days(inbox: Path) -> None:
     assert request.tags[RANGE_END] == "2026-11-04"
     assert request.job_name in (None, "daily_build")
     assert set(json.loads(result.cursor)["files"]) == {
-        "orders/orders_2026-11-01.csv", "logistics/shipments_20261102.csv",
-        "feedback/tickets_export.csv"}
+        "orders/orders_2026-11-01.csv",
+        "logistics/shipments_20261102.csv",
+        "feedback/tickets_export.csv",
+    }
 
 
 def test_seen_files_start_nothing_and_a_new_file_starts_its_day(inbox: Path) -> None:
@@ -110,12 +113,15 @@ def test_files_still_arriving_hidden_or_for_a_future_day_wait(inbox: Path) -> No
     assert evaluate(result.cursor).run_requests[0].partition_key == "2026-11-01"
 
 
-@pytest.mark.parametrize(("name", "day"), [
-    ("orders_2026-11-01.csv", "2026-11-01"),
-    ("WMS出库单_20261102_0930.xlsx", "2026-11-02"),
-    ("batch_123456789_2026-11-03.parquet", "2026-11-03"),
-])
+@pytest.mark.parametrize(
+    ("name", "day"),
+    [
+        ("orders_2026-11-01.csv", "2026-11-01"),
+        ("WMS出库单_20261102_0930.xlsx", "2026-11-02"),
+        ("batch_123456789_2026-11-03.parquet", "2026-11-03"),
+    ],
+)
 def test_partition_day_comes_from_the_file_name(tmp_path: Path, name: str, day: str) -> None:
     path = tmp_path / name
     path.write_text("x")
-    assert partition_day(path).isoformat() == day
+    assert partition_day_of(path).isoformat() == day

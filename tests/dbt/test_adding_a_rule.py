@@ -1,0 +1,116 @@
+"""The README's analyst example, done for real: a fourth merchant rule added to a copy of the
+project flows into the marts, and a forgotten depends_on line stops the build with the fix."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from pipelines import settings
+
+sys.path.insert(0, str(Path(__file__).parent))
+from conftest import DBT, FIXTURE_DIR, _copy_project
+from raw_fixture import load_raw_fixture
+
+RULE = "int_exception__signature_required"
+
+
+def readme_rule_sql() -> str:
+    """The rule model exactly as the README shows it."""
+    readme = (settings.PROJECT_ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index(f"{RULE}.sql`:") :]
+    block = re.search(r"```sql\n(.*?)```", section, re.DOTALL)[1]
+    return "\n".join(line.removeprefix("   ") for line in block.splitlines()) + "\n"
+
+
+def add_rule_files(project: Path, *, declare_in_union: bool) -> None:
+    rules = project / "models" / "intermediate" / "exceptions" / "rules"
+    (rules / f"{RULE}.sql").write_text(readme_rule_sql(), "utf-8")
+    models_yaml = rules / "_rules__models.yml"
+    document = yaml.safe_load(models_yaml.read_text("utf-8"))
+    document["models"].append(
+        {
+            "name": RULE,
+            "description": "One row per order over signature_amount of a merchant that asked.",
+            "config": {
+                "meta": {
+                    "family": "special",
+                    "code": "signature_required",
+                    "priority": "P4",
+                    "sla_hours": 4,
+                    "owner_team": "warehouse",
+                    "root_cause": "customer request",
+                    "recurrence_key": "merchant",
+                    "handling_guideline": "Book the parcel with signature on delivery.",
+                    "suggested_action": "Offer signed delivery as a paid option at checkout.",
+                }
+            },
+        }
+    )
+    models_yaml.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
+    project_yaml = project / "dbt_project.yml"
+    config = yaml.safe_load(project_yaml.read_text("utf-8"))
+    config["vars"]["signature_amount"] = 99  # every fixture order is 100.00 CNY
+    project_yaml.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    with (project / "seeds" / "merchant_custom_rules.csv").open("a", encoding="utf-8") as seed:
+        seed.write("M1,signature_required\n")
+    if declare_in_union:
+        union = project / "models" / "intermediate" / "exceptions" / "int_exceptions_unioned.sql"
+        line = f"-- depends_on: {{{{ ref('{RULE}') }}}}\n"
+        union.write_text(line + union.read_text("utf-8"), "utf-8")
+
+
+def dbt(project: Path, warehouse: Path, *arguments: str) -> subprocess.CompletedProcess:
+    environment = os.environ | {
+        "OEX_WAREHOUSE": str(warehouse),
+        "OEX_DUCKDB_TEMP": str(warehouse.parent / "tmp"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    return subprocess.run(
+        [str(DBT), *arguments, "--project-dir", str(project), "--profiles-dir", str(project)],
+        cwd=project,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_a_new_merchant_rule_reaches_the_marts(tmp_path: Path):
+    project = _copy_project(tmp_path)
+    add_rule_files(project, declare_in_union=True)
+    warehouse = tmp_path / "warehouse.duckdb"
+    load_raw_fixture(warehouse, FIXTURE_DIR)
+
+    built = dbt(project, warehouse, "build", "--exclude", "test_type:unit")
+    assert built.returncode == 0, built.stdout[-3000:]
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        flagged = connection.execute(
+            "select distinct merchant_id from marts.fct_order_exceptions"
+            " where exception_type = 'signature_required'"
+        ).fetchall()
+        configured = connection.execute(
+            "select family, owner_team from marts.dim_exception_types"
+            " where exception_type = 'signature_required'"
+        ).fetchall()
+    assert flagged == [("M1",)]  # the merchant that asked, and only it
+    assert configured == [("special", "warehouse")]
+
+
+def test_a_rule_missing_from_the_union_stops_the_build_with_the_fix(tmp_path: Path):
+    project = _copy_project(tmp_path)
+    add_rule_files(project, declare_in_union=False)
+    compiled = dbt(
+        project, tmp_path / "warehouse.duckdb", "compile", "--select", "int_exceptions_unioned"
+    )
+    assert compiled.returncode != 0
+    assert f"-- depends_on: {{{{ ref('{RULE}') }}}}" in compiled.stdout
