@@ -12,12 +12,16 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import psutil
 
 from pipelines import settings
 from pipelines.defs.ingestion.files import inbox_files, partition_day_of
 from pipelines.defs.partitions import DAILY_PARTITIONS
 
 DAILY_BUILD_JOB = "daily_build"
+# Who runs a command-line build: its process id and start time (a pid alone can be reused).
+PROCESS_TAG = "oex/process"
+IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
 
 def _local_instance() -> dg.DagsterInstance:
@@ -27,6 +31,39 @@ def _local_instance() -> dg.DagsterInstance:
     if not (home / "dagster.yaml").exists():
         shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     return dg.DagsterInstance.get()
+
+
+def _this_process() -> str:
+    process = psutil.Process()
+    return f"{process.pid}:{process.create_time():.3f}"
+
+
+def _process_is_gone(tag: str) -> bool:
+    pid, started = tag.split(":")
+    try:
+        return f"{psutil.Process(int(pid)).create_time():.3f}" != started
+    except (psutil.NoSuchProcess, ValueError):
+        return True
+
+
+def release_killed_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark command-line runs whose process died (kill -9, power loss) as failed.
+
+    A killed in-process run stays STARTED and keeps its slot of the warehouse pool (limit 1)
+    for ever, so the next run would wait for it without end. Failing it frees the slot;
+    every step is idempotent, so the next run simply does the work again.
+    """
+    released = []
+    for run in instance.get_runs(
+        filters=dg.RunsFilter(job_name=DAILY_BUILD_JOB, statuses=IN_PROGRESS)
+    ):
+        tag = run.tags.get(PROCESS_TAG)
+        if tag is None or not _process_is_gone(tag):
+            continue  # started elsewhere (UI, daemon) or still running: not ours to end
+        instance.report_run_failed(run, "Its process was killed before the run finished.")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
 
 
 def inbox_days() -> list[date]:
@@ -49,10 +86,14 @@ def run_daily_build(date_from: date | None = None, date_to: date | None = None) 
     from pipelines.definitions import defs
 
     job = defs.resolve_job_def(DAILY_BUILD_JOB)
+    instance = _local_instance()
+    for run_id in release_killed_runs(instance):
+        print(f"Run {run_id} was killed before it finished; marked failed, its work is redone.")
     print(f"Daily build for {first} .. {last}")
     result = job.execute_in_process(
-        instance=_local_instance(),
+        instance=instance,
         tags={
+            PROCESS_TAG: _this_process(),
             "dagster/asset_partition_range_start": first,
             "dagster/asset_partition_range_end": last,
         },

@@ -16,6 +16,7 @@ What "exactly the same as an uninterrupted run" means here:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -65,6 +66,11 @@ def oex_environment(data_dir: Path) -> dict[str, str]:
     return env
 
 
+# Runs start in their data folder: anything Dagster resolves against the current folder (the
+# instance storage did, before dagster.yaml named none) stays out of the source tree, and runs
+# of different tests never share an instance nor its warehouse pool slot.
+
+
 def oex_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "pipelines.cli", *args]
 
@@ -81,7 +87,7 @@ def run_oex(data_dir: Path, *args: str, timeout: int = 600) -> subprocess.Comple
     result = subprocess.run(
         oex_command(*args),
         env=oex_environment(data_dir),
-        cwd=settings.PROJECT_ROOT,
+        cwd=data_dir,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -103,7 +109,7 @@ class RunningBuild:
         self.process = subprocess.Popen(
             oex_command("run"),
             env=oex_environment(data_dir),
-            cwd=settings.PROJECT_ROOT,
+            cwd=data_dir,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -167,10 +173,8 @@ class RunningBuild:
         return False
 
     def _signal_group(self, sig: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, sig)
-        except ProcessLookupError:
-            pass
 
     def freeze(self) -> None:
         """SIGSTOP the whole group: what we then observe is the state the kill will leave."""
@@ -184,10 +188,8 @@ class RunningBuild:
         family = self.processes()
         self._signal_group(signal.SIGKILL)
         for process in family:  # in case a child left the group
-            try:
+            with contextlib.suppress(psutil.Error):
                 process.kill()
-            except psutil.Error:
-                pass
         self.process.wait(timeout=30)
         psutil.wait_procs(family, timeout=30)
         self._reader.join(timeout=30)
