@@ -19,7 +19,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export OEX_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 export OEX_DUCKDB_TEMP ?= $(CURDIR)/data/tmp
 
-.PHONY: help install manifest generate pipeline demo dashboard dev evaluate export test lint docs clean
+.PHONY: help install manifest generate pipeline demo dashboard dev evaluate export test lint docs clean bench
 
 help: ## List every target
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ evaluate: install ## Compare flagged exceptions with the generator's ground trut
 test: manifest ## Run the whole test suite
 	$(BIN)/ruff check pipelines dashboards tests
 	$(BIN)/pytest
+
+bench: manifest ## Benchmark at 1M and 10M orders (long; never part of make test)
+	$(BIN)/oex bench
 
 lint: install ## Lint Python (ruff) and SQL (sqlfluff)
 	$(BIN)/ruff check pipelines dashboards tests

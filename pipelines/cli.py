@@ -97,6 +97,18 @@ def export(week: str, merchant: str | None) -> None:
 
 
 @main.command()
+@click.option("--sizes", default="1000000,10000000", show_default=True,
+              help="Comma-separated sizes in orders.")
+@click.option("--days", default=91, show_default=True, help="Days of history per size.")
+def bench(sizes: str, days: int) -> None:
+    """Benchmark full and daily builds against the floor and a pandas peer (bench.json)."""
+    from pipelines.benchmark import run_benchmark
+
+    run_benchmark([int(size.replace("_", "")) for size in sizes.split(",") if size.strip()],
+                  days=days)
+
+
+@main.command()
 @click.option("--port", default=8501, show_default=True)
 @click.option("--address", default="localhost", show_default=True,
               help="Interface to bind; localhost keeps the dashboard private to this machine.")

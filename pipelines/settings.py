@@ -31,7 +31,9 @@ def inbox_dir() -> Path:
 
 
 def profiles_dir() -> Path:
-    return _path("OEX_PROFILES", data_dir() / "profiles")
+    # Profiles are configuration that ships with the project, not generated data, so they do
+    # not move with OEX_DATA_DIR.
+    return _path("OEX_PROFILES", PROJECT_ROOT / "data" / "profiles")
 
 
 def truth_dir() -> Path:
@@ -54,11 +56,40 @@ def duckdb_temp_dir() -> Path:
     return _path("OEX_DUCKDB_TEMP", data_dir() / "tmp")
 
 
+def cpu_count() -> int:
+    """CPUs this process may use (a container's cgroup can allow fewer than the host has)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def duckdb_threads() -> int:
+    return int(os.environ.get("OEX_DUCKDB_THREADS") or cpu_count())
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB spills to duckdb_temp_dir() past this, instead of dying of memory."""
+    return os.environ.get("OEX_DUCKDB_MEMORY_LIMIT") or "8GB"
+
+
+def duckdb_config() -> dict[str, object]:
+    """Settings for every DuckDB connection that writes the warehouse (ingestion, dbt)."""
+    return {
+        "threads": duckdb_threads(),
+        "memory_limit": duckdb_memory_limit(),
+        "temp_directory": str(duckdb_temp_dir()),
+    }
+
+
 def dbt_environment() -> dict[str, str]:
-    """Environment for a dbt subprocess: absolute paths and no telemetry."""
+    """Environment for a dbt subprocess: absolute paths, threads, memory, no telemetry."""
     return {
         "OEX_WAREHOUSE": str(warehouse_path()),
         "OEX_DUCKDB_TEMP": str(duckdb_temp_dir()),
+        "OEX_DUCKDB_THREADS": str(duckdb_threads()),
+        "OEX_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit(),
+        "OEX_DBT_THREADS": os.environ.get("OEX_DBT_THREADS") or str(cpu_count()),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }

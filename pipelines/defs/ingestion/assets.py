@@ -29,9 +29,7 @@ def connect_warehouse() -> duckdb.DuckDBPyConnection:
     """A connection for one asset; opened per step and closed after, never held."""
     settings.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
     settings.duckdb_temp_dir().mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(
-        settings.warehouse_path(), config={"temp_directory": str(settings.duckdb_temp_dir())}
-    )
+    return duckdb.connect(settings.warehouse_path(), config=settings.duckdb_config())
 
 
 def summary_metadata(summary: IngestionSummary) -> dict[str, object]:
