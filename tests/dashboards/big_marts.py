@@ -16,7 +16,9 @@ from marts_fixture import ACTIONS, EXCEPTION_TYPES, FAMILIES, REPORTS_SQL
 
 CHANNELS = "['taobao', 'jd', 'pinduoduo', 'douyin', 'own_shop']"
 CARRIERS = "['sf', 'zto', 'yto', 'jd_logistics', 'ems']"
-PROVINCES = "['浙江省', '广东省', '江苏省', '上海市', '北京市', '四川省', '新疆维吾尔自治区', '西藏自治区']"
+PROVINCES = (
+    "['浙江省', '广东省', '江苏省', '上海市', '北京市', '四川省', '新疆维吾尔自治区', '西藏自治区']"
+)
 
 
 def build(directory: Path, orders: int) -> None:
