@@ -1,0 +1,19 @@
+"""Settings shared by every test."""
+
+import os
+
+import pytest
+from dagster._core.storage.defs_state.base import _current_storage
+
+# No telemetry from any tool a test starts.
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture(autouse=True)
+def _forget_closed_dagster_instances():
+    """A Dagster instance registers its state storage in a context variable that can outlive
+    the instance when a test's instance is closed out of order; the next test that loads
+    definitions would then follow a dead reference. Each test starts without one."""
+    yield
+    _current_storage.set(None)
