@@ -113,13 +113,16 @@ def freshness() -> pd.DataFrame:
         except FileNotFoundError:
             rows.append({"mart": name, "modified_at": pd.NaT, "age_hours": None, "size": None})
             continue
-        rows.append({
-            "mart": name,
-            "modified_at": datetime.fromtimestamp(stat.st_mtime, tz=_BEIJING)
-            .replace(microsecond=0, tzinfo=None),
-            "age_hours": (now - stat.st_mtime) / 3600,
-            "size": stat.st_size,
-        })
+        rows.append(
+            {
+                "mart": name,
+                "modified_at": datetime.fromtimestamp(stat.st_mtime, tz=_BEIJING).replace(
+                    microsecond=0, tzinfo=None
+                ),
+                "age_hours": (now - stat.st_mtime) / 3600,
+                "size": stat.st_size,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -143,8 +146,11 @@ def _run(sql: str, parameters: dict) -> pd.DataFrame:
     the query is then simply run again on the new file. Errors with unchanged files are real
     and raised at once.
     """
-    files = [value for value in parameters.values()
-             if isinstance(value, str) and value.endswith(".parquet")]
+    files = [
+        value
+        for value in parameters.values()
+        if isinstance(value, str) and value.endswith(".parquet")
+    ]
     for attempt in range(_ATTEMPTS):
         before = _file_versions(files)
         cursor = _database().cursor()
@@ -238,8 +244,7 @@ def _filter_choices(signature: tuple) -> dict[str, pd.DataFrame]:
         """,
         {**kpis, "exceptions": paths["fct_order_exceptions"]},
     )
-    warehouses = _run(
-        "select distinct warehouse_id from read_parquet($kpis) order by 1", kpis)
+    warehouses = _run("select distinct warehouse_id from read_parquet($kpis) order by 1", kpis)
     channels = _run("select distinct channel from read_parquet($kpis) order by 1", kpis)
     return {"merchants": merchants, "warehouses": warehouses, "channels": channels}
 
@@ -322,9 +327,7 @@ def family_trend(filters: Filters, weeks_shown: tuple[str, ...]) -> pd.DataFrame
 def _family_trend(key: tuple, weeks_shown: tuple[str, ...], signature: tuple) -> pd.DataFrame:
     filters = Filters(*key)
     # Column names come from the fixed family list, never from input.
-    sums = ",\n".join(
-        f"avg(has_{family}_exception::int) as {family}" for family in FAMILIES
-    )
+    sums = ",\n".join(f"avg(has_{family}_exception::int) as {family}" for family in FAMILIES)
     sql = f"""
         with orders as (
             select * from read_parquet($orders)
@@ -544,13 +547,15 @@ def dimension_breakdown(
     """Exceptions per sub-type and value of one dimension (its `top` biggest values)."""
     if dimension not in DIMENSION_COLUMNS:
         raise ValueError(f"unknown dimension {dimension!r}")
-    return _dimension_breakdown(filters.as_key(), focus, dimension, weeks_shown, top,
-                                _signature(("fct_order_exceptions",)))
+    return _dimension_breakdown(
+        filters.as_key(), focus, dimension, weeks_shown, top, _signature(("fct_order_exceptions",))
+    )
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _dimension_breakdown(key: tuple, focus: Focus, dimension: str, weeks_shown: tuple,
-                         top: int, signature: tuple) -> pd.DataFrame:
+def _dimension_breakdown(
+    key: tuple, focus: Focus, dimension: str, weeks_shown: tuple, top: int, signature: tuple
+) -> pd.DataFrame:
     filters = Filters(*key)
     column = DIMENSION_COLUMNS[dimension]
     sql = f"""
@@ -586,16 +591,19 @@ def _dimension_breakdown(key: tuple, focus: Focus, dimension: str, weeks_shown: 
     return _run(sql, parameters)
 
 
-def recurring_issues(filters: Filters, focus: Focus, weeks_shown: tuple[str, ...],
-                     limit: int = 100) -> pd.DataFrame:
+def recurring_issues(
+    filters: Filters, focus: Focus, weeks_shown: tuple[str, ...], limit: int = 100
+) -> pd.DataFrame:
     """The keys that keep hitting the same exception, most occurrences first."""
-    return _recurring_issues(filters.merchants, focus, weeks_shown, limit,
-                             _signature(("rpt_recurring_issues",)))
+    return _recurring_issues(
+        filters.merchants, focus, weeks_shown, limit, _signature(("rpt_recurring_issues",))
+    )
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _recurring_issues(merchants: tuple, focus: Focus, weeks_shown: tuple, limit: int,
-                      signature: tuple) -> pd.DataFrame:
+def _recurring_issues(
+    merchants: tuple, focus: Focus, weeks_shown: tuple, limit: int, signature: tuple
+) -> pd.DataFrame:
     sql = f"""
         with issues as (
             select * from read_parquet($issues)
@@ -628,10 +636,29 @@ def _recurring_issues(merchants: tuple, focus: Focus, weeks_shown: tuple, limit:
 
 STATUSES = ("all", "open", "overdue")
 LIST_COLUMNS = (
-    "order_id", "exception_type", "family", "priority", "owner_team", "merchant_name",
-    "warehouse_id", "channel", "carrier", "province", "sku", "detected_at",
-    "first_response_at", "resolved_at", "handling_hours", "sla_hours", "is_open", "is_overdue",
-    "resolution", "root_cause", "suggested_action", "week", "exception_id",
+    "order_id",
+    "exception_type",
+    "family",
+    "priority",
+    "owner_team",
+    "merchant_name",
+    "warehouse_id",
+    "channel",
+    "carrier",
+    "province",
+    "sku",
+    "detected_at",
+    "first_response_at",
+    "resolved_at",
+    "handling_hours",
+    "sla_hours",
+    "is_open",
+    "is_overdue",
+    "resolution",
+    "root_cause",
+    "suggested_action",
+    "week",
+    "exception_id",
 )
 
 
@@ -641,18 +668,25 @@ class ExceptionPage:
     total: int
 
 
-def exception_list(filters: Filters, focus: Focus, status: str = "all", all_weeks: bool = False,
-                   limit: int = EXCEPTION_LIST_LIMIT) -> ExceptionPage:
+def exception_list(
+    filters: Filters,
+    focus: Focus,
+    status: str = "all",
+    all_weeks: bool = False,
+    limit: int = EXCEPTION_LIST_LIMIT,
+) -> ExceptionPage:
     """Exceptions, open and overdue first, then by priority and newest; at most `limit`."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
-    return _exception_list(filters.as_key(), focus, status, all_weeks, limit,
-                           _signature(("fct_order_exceptions",)))
+    return _exception_list(
+        filters.as_key(), focus, status, all_weeks, limit, _signature(("fct_order_exceptions",))
+    )
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _exception_list(key: tuple, focus: Focus, status: str, all_weeks: bool, limit: int,
-                    signature: tuple) -> ExceptionPage:
+def _exception_list(
+    key: tuple, focus: Focus, status: str, all_weeks: bool, limit: int, signature: tuple
+) -> ExceptionPage:
     filters = Filters(*key)
     local = {"detected_at", "first_response_at", "resolved_at", "placed_at"}
     columns = ", ".join(
@@ -683,8 +717,9 @@ def _exception_list(key: tuple, focus: Focus, status: str, all_weeks: bool, limi
         """,
         {**parameters, "limit": limit},
     )
-    total = _run(f"select count(*) as n from read_parquet($exceptions) where {where}",
-                 parameters)["n"].iloc[0]
+    total = _run(f"select count(*) as n from read_parquet($exceptions) where {where}", parameters)[
+        "n"
+    ].iloc[0]
     return ExceptionPage(rows, int(total))
 
 
@@ -730,8 +765,7 @@ def _order_exceptions(order_id: str, signature: tuple) -> pd.DataFrame:
         )
         select * from final order by detected_at
     """
-    return _run(sql, {"exceptions": str(mart_path("fct_order_exceptions")),
-                      "order_id": order_id})
+    return _run(sql, {"exceptions": str(mart_path("fct_order_exceptions")), "order_id": order_id})
 
 
 # ---------------------------------------------------------------- data health
@@ -786,10 +820,13 @@ def recent_ingestions(limit: int = 200) -> pd.DataFrame:
 def _recent_ingestions(limit: int, signature: tuple) -> pd.DataFrame:
     path = str(mart_path("rpt_ingestion_health"))
     if "ingested_at" not in _columns("rpt_ingestion_health"):
-        return _run("select * from read_parquet($path) limit $limit",
-                    {"path": path, "limit": limit})
-    return _run("select * from read_parquet($path) order by ingested_at desc limit $limit",
-                {"path": path, "limit": limit})
+        return _run(
+            "select * from read_parquet($path) limit $limit", {"path": path, "limit": limit}
+        )
+    return _run(
+        "select * from read_parquet($path) order by ingested_at desc limit $limit",
+        {"path": path, "limit": limit},
+    )
 
 
 def quarantine_reasons() -> Shown:
@@ -804,8 +841,11 @@ def _quarantine_reasons(signature: tuple) -> Shown:
         return Shown(_run("select * from read_parquet($path) limit 200", {"path": path}), False)
     # The mart may hold one row per quarantined row, or already counted rows per reason.
     rows = "sum(rows_quarantined)" if "rows_quarantined" in columns else "count(*)"
-    latest = (f"max(quarantined_at) + {LOCAL_OFFSET}" if "quarantined_at" in columns
-              else "null::timestamp")
+    latest = (
+        f"max(quarantined_at) + {LOCAL_OFFSET}"
+        if "quarantined_at" in columns
+        else "null::timestamp"
+    )
     sql = f"""
         with quarantine as (select * from read_parquet($path)),
         final as (

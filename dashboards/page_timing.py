@@ -50,5 +50,8 @@ def time_pages(marts_dir: Path, order_id: str | None = None) -> dict[str, dict[s
 
 if __name__ == "__main__":
     arguments = sys.argv[1:]
-    print(json.dumps(time_pages(Path(arguments[0]), arguments[1] if len(arguments) > 1
-                                else None), indent=2))
+    print(
+        json.dumps(
+            time_pages(Path(arguments[0]), arguments[1] if len(arguments) > 1 else None), indent=2
+        )
+    )

@@ -20,14 +20,31 @@ st.set_page_config(page_title="Order exceptions · 订单异常", page_icon="�
 
 texts = ui.language_picker()
 pages = [
-    st.Page("app_pages/weekly_review.py", title=texts.text("page.weekly_review"),
-            icon=":material/insights:", url_path="weekly-review", default=True),
-    st.Page("app_pages/root_causes.py", title=texts.text("page.root_causes"),
-            icon=":material/troubleshoot:", url_path="root-causes"),
-    st.Page("app_pages/exception_list.py", title=texts.text("page.exception_list"),
-            icon=":material/list_alt:", url_path="exceptions"),
-    st.Page("app_pages/data_health.py", title=texts.text("page.data_health"),
-            icon=":material/health_and_safety:", url_path="data-health"),
+    st.Page(
+        "app_pages/weekly_review.py",
+        title=texts.text("page.weekly_review"),
+        icon=":material/insights:",
+        url_path="weekly-review",
+        default=True,
+    ),
+    st.Page(
+        "app_pages/root_causes.py",
+        title=texts.text("page.root_causes"),
+        icon=":material/troubleshoot:",
+        url_path="root-causes",
+    ),
+    st.Page(
+        "app_pages/exception_list.py",
+        title=texts.text("page.exception_list"),
+        icon=":material/list_alt:",
+        url_path="exceptions",
+    ),
+    st.Page(
+        "app_pages/data_health.py",
+        title=texts.text("page.data_health"),
+        icon=":material/health_and_safety:",
+        url_path="data-health",
+    ),
 ]
 page = st.navigation(pages)
 ui.sidebar_filters(texts)

@@ -45,21 +45,30 @@ def sidebar_filters(texts: Catalogue) -> data.Filters | None:
     # A week chosen earlier may be gone after a pipeline run; fall back to the default.
     if st.session_state.get("week") not in weeks.available:
         st.session_state["week"] = weeks.default
-    week = sidebar.selectbox(texts.text("sidebar.week"), options=list(weeks.available),
-                             key="week")
+    week = sidebar.selectbox(texts.text("sidebar.week"), options=list(weeks.available), key="week")
     if weeks.latest_incomplete:
         sidebar.caption(texts.text("sidebar.week_incomplete", week=weeks.latest_incomplete))
     choices = data.filter_choices()
-    merchant_names = dict(zip(choices["merchants"]["merchant_id"],
-                              choices["merchants"]["merchant_name"], strict=True))
-    merchants = _multiselect(texts.text("sidebar.merchant"), list(merchant_names), "merchants",
-                             merchant_names.get, texts)
-    warehouses = _multiselect(texts.text("sidebar.warehouse"),
-                              choices["warehouses"]["warehouse_id"].tolist(), "warehouses",
-                              str, texts)
-    channels = _multiselect(texts.text("sidebar.channel"),
-                            choices["channels"]["channel"].tolist(), "channels",
-                            lambda code: texts.name("channel", code), texts)
+    merchant_names = dict(
+        zip(choices["merchants"]["merchant_id"], choices["merchants"]["merchant_name"], strict=True)
+    )
+    merchants = _multiselect(
+        texts.text("sidebar.merchant"), list(merchant_names), "merchants", merchant_names.get, texts
+    )
+    warehouses = _multiselect(
+        texts.text("sidebar.warehouse"),
+        choices["warehouses"]["warehouse_id"].tolist(),
+        "warehouses",
+        str,
+        texts,
+    )
+    channels = _multiselect(
+        texts.text("sidebar.channel"),
+        choices["channels"]["channel"].tolist(),
+        "channels",
+        lambda code: texts.name("channel", code),
+        texts,
+    )
     filters = data.Filters(week, tuple(merchants), tuple(warehouses), tuple(channels))
     st.session_state[FILTERS_KEY] = filters
     return filters
@@ -69,8 +78,9 @@ def _multiselect(label: str, options: list[str], key: str, names, texts: Catalog
     kept = [value for value in st.session_state.get(key, []) if value in options]
     if kept != st.session_state.get(key, []):
         st.session_state[key] = kept
-    return st.sidebar.multiselect(label, options=options, format_func=names, key=key,
-                                  placeholder=texts.text("sidebar.all"))
+    return st.sidebar.multiselect(
+        label, options=options, format_func=names, key=key, placeholder=texts.text("sidebar.all")
+    )
 
 
 def current_filters() -> data.Filters | None:
@@ -81,22 +91,41 @@ def missing(texts: Catalogue, *marts: str) -> bool:
     """Say which marts are missing and how to get them; True when something is missing."""
     absent = data.missing_marts(*marts)
     if absent:
-        st.info(texts.text("empty.missing_marts", names=", ".join(absent),
-                           marts_dir=data.marts_dir_label()), icon=":material/info:")
+        st.info(
+            texts.text(
+                "empty.missing_marts", names=", ".join(absent), marts_dir=data.marts_dir_label()
+            ),
+            icon=":material/info:",
+        )
     return bool(absent)
 
 
 def no_filters(texts: Catalogue) -> None:
-    st.info(texts.text("empty.missing_marts",
-                       names=", ".join(data.missing_marts("rpt_weekly_kpis", "fct_orders",
-                                                          "fct_order_exceptions"))
-                       or texts.text("empty.no_weeks"),
-                       marts_dir=data.marts_dir_label()), icon=":material/info:")
+    st.info(
+        texts.text(
+            "empty.missing_marts",
+            names=", ".join(
+                data.missing_marts("rpt_weekly_kpis", "fct_orders", "fct_order_exceptions")
+            )
+            or texts.text("empty.no_weeks"),
+            marts_dir=data.marts_dir_label(),
+        ),
+        icon=":material/info:",
+    )
 
 
-def table(frame: pd.DataFrame, texts: Catalogue, name: str, *, key: str,
-          percents: tuple[str, ...] = (), hours: tuple[str, ...] = (),
-          times: tuple[str, ...] = (), selectable: bool = False, height: int | str = "auto"):
+def table(
+    frame: pd.DataFrame,
+    texts: Catalogue,
+    name: str,
+    *,
+    key: str,
+    percents: tuple[str, ...] = (),
+    hours: tuple[str, ...] = (),
+    times: tuple[str, ...] = (),
+    selectable: bool = False,
+    height: int | str = "auto",
+):
     """A table for people with CSV and XLSX downloads.
 
     Codes are named and headers translated; shares (0..1) in `percents` show as '12.3%',
@@ -123,17 +152,28 @@ def table(frame: pd.DataFrame, texts: Catalogue, name: str, *, key: str,
         height = (len(shown) + 1) * 35 + 3
     options = {"hide_index": True, "column_config": config, "height": height}
     if selectable:
-        event = st.dataframe(shown, key=key, on_select="rerun", selection_mode="single-row",
-                             **options)
+        event = st.dataframe(
+            shown, key=key, on_select="rerun", selection_mode="single-row", **options
+        )
     else:
         event = st.dataframe(shown, key=key, **options)
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(texts.text("download.csv"), data=lambda: csv_bytes(downloaded),
-                         file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
-                         on_click="ignore", icon=":material/download:")
+    left.download_button(
+        texts.text("download.csv"),
+        data=lambda: csv_bytes(downloaded),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
     right.download_button(
-        texts.text("download.xlsx"), data=lambda: xlsx_bytes(downloaded, name),
-        file_name=f"{name}.xlsx", key=f"{key}_xlsx", on_click="ignore",
+        texts.text("download.xlsx"),
+        data=lambda: xlsx_bytes(downloaded, name),
+        file_name=f"{name}.xlsx",
+        key=f"{key}_xlsx",
+        on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:")
+        icon=":material/download:",
+    )
     return event

@@ -174,14 +174,18 @@ def peer_figures_pandas(inbox: Path) -> pd.DataFrame:
 
     orders = read("orders", "orders", ["order_id", "placed_at"])
     orders = orders.drop_duplicates("order_id", keep="last")
-    log = read("feedback", "handling_log", ["action_id", "order_id", "exception_type", "action",
-                                             "action_at"])
+    log = read(
+        "feedback",
+        "handling_log",
+        ["action_id", "order_id", "exception_type", "action", "action_at"],
+    )
     log = log.drop_duplicates("action_id", keep="last")
     keys = ["order_id", "exception_type"]
     first_action = log.groupby(keys, as_index=False)["action_at"].min()
     resolved = (
         log[log["action"] == "resolved"]
-        .groupby(keys, as_index=False)["action_at"].min()
+        .groupby(keys, as_index=False)["action_at"]
+        .min()
         .rename(columns={"action_at": "resolved_at"})
     )
     handled = first_action.merge(resolved, on=keys, how="left").merge(orders, on="order_id")
@@ -189,9 +193,7 @@ def peer_figures_pandas(inbox: Path) -> pd.DataFrame:
     # the ISO week of the placed time as written
     local = handled["placed_at"].dt.isocalendar()
     handled["week"] = local["year"].astype(str) + "-W" + local["week"].astype(str).str.zfill(2)
-    handled["hours"] = (
-        (handled["resolved_at"] - handled["action_at"]).dt.total_seconds() / 3600.0
-    )
+    handled["hours"] = (handled["resolved_at"] - handled["action_at"]).dt.total_seconds() / 3600.0
     figures = (
         handled.groupby(["week", "exception_type"])
         .agg(exceptions=("order_id", "size"), median_handling_hours=("hours", "median"))
@@ -246,8 +248,9 @@ def _sorted(figures: pd.DataFrame) -> pd.DataFrame:
 def figures_differences(ours: pd.DataFrame, theirs: pd.DataFrame) -> list[str]:
     """Human-readable differences between the two sides (empty: they agree)."""
     keys = ["week", "exception_type"]
-    joined = ours.merge(theirs, on=keys, how="outer", suffixes=("_ours", "_pandas"),
-                        indicator="side")
+    joined = ours.merge(
+        theirs, on=keys, how="outer", suffixes=("_ours", "_pandas"), indicator="side"
+    )
     problems = [
         f"{row.week} {row.exception_type} only in "
         + ("our marts" if row.side == "left_only" else "pandas")
@@ -269,7 +272,7 @@ def page_query_seconds(marts_dir: Path, env: dict[str, str], cwd: Path) -> dict[
     """Each dashboard page's server-side time with cold caches (dashboards/page_timing.py)."""
     measured = measure([sys.executable, "-m", "dashboards.page_timing", str(marts_dir)], env, cwd)
     text = measured.output
-    timings = json.loads(text[text.index("{"):])
+    timings = json.loads(text[text.index("{") :])
     return {page: figures["cold"] for page, figures in timings.items()}
 
 
@@ -280,9 +283,21 @@ def bench_size(orders: int, workdir: Path, days: int, merchants: int, seed: int)
     (workdir / "dagster_home").mkdir(parents=True, exist_ok=True)
     shutil.copy(settings.PROJECT_ROOT / "dagster.yaml", workdir / "dagster_home" / "dagster.yaml")
     generated = measure(
-        oex("generate", "--orders", str(orders), "--days", str(days + 1), "--merchants",
-            str(merchants), "--seed", str(seed), "--format", "parquet"),
-        env, workdir,
+        oex(
+            "generate",
+            "--orders",
+            str(orders),
+            "--days",
+            str(days + 1),
+            "--merchants",
+            str(merchants),
+            "--seed",
+            str(seed),
+            "--format",
+            "parquet",
+        ),
+        env,
+        workdir,
     )
     last_day, moves = hold_back_last_day(inbox, held)
     print(f"[{orders:,}] generated in {generated.seconds} s; last day {last_day} held back")
@@ -299,8 +314,18 @@ def bench_size(orders: int, workdir: Path, days: int, merchants: int, seed: int)
     # The peer reads every file, the last day's included, and is compared with the warehouse
     # after the incremental run: with the last day held back, the handling log of earlier
     # days already acts on exceptions whose evidence (a SKU's status) arrives on the last day.
-    peer = measure([sys.executable, "-m", "pipelines.benchmark", "peer", str(inbox),
-                    str(workdir / "peer_figures.parquet")], env, workdir)
+    peer = measure(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.benchmark",
+            "peer",
+            str(inbox),
+            str(workdir / "peer_figures.parquet"),
+        ],
+        env,
+        workdir,
+    )
     ours = peer_figures_warehouse(workdir / "warehouse.duckdb")
     theirs = pd.read_parquet(workdir / "peer_figures.parquet")
     differences = figures_differences(ours, theirs)
@@ -367,15 +392,21 @@ def format_table(report: dict) -> str:
         ("same numbers as pandas", "peer_figures_match"),
     ]
     sizes = sorted(report["sizes"], key=int)
-    lines = ["| measure | " + " | ".join(f"{int(s):,} orders" for s in sizes) + " |",
-             "|---|" + "---|" * len(sizes)]
+    lines = [
+        "| measure | " + " | ".join(f"{int(s):,} orders" for s in sizes) + " |",
+        "|---|" + "---|" * len(sizes),
+    ]
     for label, key in rows:
-        lines.append(f"| {label} | " + " | ".join(str(report["sizes"][s][key]) for s in sizes)
-                     + " |")
+        lines.append(
+            f"| {label} | " + " | ".join(str(report["sizes"][s][key]) for s in sizes) + " |"
+        )
     pages = sorted({page for s in sizes for page in report["sizes"][s]["page_query_s"]})
     for page in pages:
-        lines.append(f"| page {page} (s) | " + " | ".join(
-            str(report["sizes"][s]["page_query_s"].get(page)) for s in sizes) + " |")
+        lines.append(
+            f"| page {page} (s) | "
+            + " | ".join(str(report["sizes"][s]["page_query_s"].get(page)) for s in sizes)
+            + " |"
+        )
     lines.append(f"\nscaling exponent: {report['scaling_exponent']}")
     lines.append(f"machine: {report['machine']}")
     return "\n".join(lines)

@@ -31,16 +31,39 @@ def main() -> None:
 @click.option("--days", default=91, show_default=True, help="Days of history, ending --end-date.")
 @click.option("--merchants", default=8, show_default=True, help="Merchants (the 3PL's clients).")
 @click.option("--seed", default=1, show_default=True, help="Random seed; same seed, same bytes.")
-@click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), default="2026-11-15",
-              show_default=True, help="Last day of the generated history (Asia/Shanghai).")
-@click.option("--format", "file_format", type=click.Choice(["csv", "parquet"]), default="csv",
-              show_default=True, help="File format of the inbox files.")
-@click.option("--bad-rows", default=0.0, show_default=True,
-              help="Share of extra malformed rows, of the kinds real exports contain.")
-@click.option("--inbox", type=click.Path(path_type=Path), default=None,
-              help="Where to write the input files (default data/inbox).")
-@click.option("--truth", type=click.Path(path_type=Path), default=None,
-              help="Where to write the ground truth (default data/truth).")
+@click.option(
+    "--end-date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default="2026-11-15",
+    show_default=True,
+    help="Last day of the generated history (Asia/Shanghai).",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="File format of the inbox files.",
+)
+@click.option(
+    "--bad-rows",
+    default=0.0,
+    show_default=True,
+    help="Share of extra malformed rows, of the kinds real exports contain.",
+)
+@click.option(
+    "--inbox",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the input files (default data/inbox).",
+)
+@click.option(
+    "--truth",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the ground truth (default data/truth).",
+)
 def generate(orders, days, merchants, seed, end_date, file_format, bad_rows, inbox, truth) -> None:
     """Write realistic sample input files for all four domains into the inbox."""
     from pipelines.generator import generate as run_generator
@@ -60,10 +83,20 @@ def generate(orders, days, merchants, seed, end_date, file_format, bad_rows, inb
 
 
 @main.command()
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="First day to ingest (default: the earliest file in the inbox).")
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Last day to ingest (default: the latest file in the inbox).")
+@click.option(
+    "--from",
+    "date_from",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="First day to ingest (default: the earliest file in the inbox).",
+)
+@click.option(
+    "--to",
+    "date_to",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Last day to ingest (default: the latest file in the inbox).",
+)
 def run(date_from, date_to) -> None:
     """Ingest the inbox for a range of days, run the checks, build dbt and export the marts."""
     from pipelines.runner import run_daily_build
@@ -76,8 +109,12 @@ def run(date_from, date_to) -> None:
 
 
 @main.command()
-@click.option("--truth", type=click.Path(path_type=Path), default=None,
-              help="Ground truth folder (default data/truth).")
+@click.option(
+    "--truth",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Ground truth folder (default data/truth).",
+)
 def evaluate(truth) -> None:
     """Compare flagged exceptions with the generator's ground truth."""
     from pipelines.evaluation import evaluate as run_evaluation
@@ -97,28 +134,47 @@ def export(week: str, merchant: str | None) -> None:
 
 
 @main.command()
-@click.option("--sizes", default="1000000,10000000", show_default=True,
-              help="Comma-separated sizes in orders.")
+@click.option(
+    "--sizes",
+    default="1000000,10000000",
+    show_default=True,
+    help="Comma-separated sizes in orders.",
+)
 @click.option("--days", default=91, show_default=True, help="Days of history per size.")
 def bench(sizes: str, days: int) -> None:
     """Benchmark full and daily builds against the floor and a pandas peer (bench.json)."""
     from pipelines.benchmark import run_benchmark
 
-    run_benchmark([int(size.replace("_", "")) for size in sizes.split(",") if size.strip()],
-                  days=days)
+    run_benchmark(
+        [int(size.replace("_", "")) for size in sizes.split(",") if size.strip()], days=days
+    )
 
 
 @main.command()
 @click.option("--port", default=8501, show_default=True)
-@click.option("--address", default="localhost", show_default=True,
-              help="Interface to bind; localhost keeps the dashboard private to this machine.")
+@click.option(
+    "--address",
+    default="localhost",
+    show_default=True,
+    help="Interface to bind; localhost keeps the dashboard private to this machine.",
+)
 def dashboard(port: int, address: str) -> None:
     """Serve the weekly review dashboard from the exported marts."""
     app = settings.PROJECT_ROOT / "dashboards" / "streamlit_app.py"
     command = [
-        sys.executable, "-m", "streamlit", "run", str(app),
-        "--server.port", str(port), "--server.address", address,
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     raise SystemExit(subprocess.call(command))
 

@@ -17,6 +17,7 @@ import psutil
 from pipelines import settings
 from pipelines.defs.ingestion.files import inbox_files, partition_day_of
 from pipelines.defs.partitions import DAILY_PARTITIONS
+from pipelines.defs.quality.results import record_run
 
 DAILY_BUILD_JOB = "daily_build"
 # Who runs a command-line build: its process id and start time (a pid alone can be reused).
@@ -100,6 +101,8 @@ def run_daily_build(date_from: date | None = None, date_to: date | None = None) 
         raise_on_error=False,
     )
     _print_summary(result)
+    checks = record_run(instance, result.run_id)
+    print(f"  {checks} check results recorded in {settings.marts_dir() / 'asset_checks.parquet'}")
     return result.success
 
 

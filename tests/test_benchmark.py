@@ -10,8 +10,13 @@ import pandas as pd
 from pipelines.benchmark import figures_differences, run_benchmark
 
 SIZE_FIGURES = {
-    "full_build_s", "peak_rss_mb", "incremental_s", "floor_s", "pandas_s",
-    "pandas_peak_rss_mb", "page_query_s",
+    "full_build_s",
+    "peak_rss_mb",
+    "incremental_s",
+    "floor_s",
+    "pandas_s",
+    "pandas_peak_rss_mb",
+    "page_query_s",
 }
 PAGES = {"weekly_review", "root_causes", "exception_list", "data_health"}
 
@@ -37,8 +42,13 @@ def test_tiny_benchmark_writes_every_figure_and_pandas_agrees_with_our_marts(tmp
 
 def test_a_different_median_is_reported_as_a_difference():
     ours = pd.DataFrame(
-        {"week": ["2026-W45"], "exception_type": ["payment_timeout"], "exceptions": [3],
-         "type_share": [1.0], "median_handling_hours": [2.0]}
+        {
+            "week": ["2026-W45"],
+            "exception_type": ["payment_timeout"],
+            "exceptions": [3],
+            "type_share": [1.0],
+            "median_handling_hours": [2.0],
+        }
     )
     theirs = ours.assign(median_handling_hours=[2.5])
 

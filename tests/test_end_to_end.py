@@ -133,3 +133,18 @@ def test_detection_matches_the_ground_truth(built: Path):
         if scores["support"] >= 20 and (scores["precision"] < 0.98 or scores["recall"] < 0.98)
     }
     assert not weak, weak
+
+
+def test_check_results_are_exported_for_data_health(built: Path):
+    checks = duckdb.sql(
+        "select asset_key, check_name, passed, severity from read_parquet($file)",
+        params={"file": str(built / "marts" / "asset_checks.parquet")},
+    ).df()
+    by_name = checks.groupby("check_name")["asset_key"].apply(set)
+    # The ingestion balance check of every input table was recorded ...
+    balanced = {key.split("/")[-1] for key in by_name["rows_accounted"]}
+    assert set(CONTRACT_TABLES) <= balanced
+    # ... and the dbt tests, as checks on the models they test.
+    assert any(name.startswith(("unique_", "not_null_")) for name in by_name.index)
+    # Every blocking check passed on clean data with quarantined bad rows.
+    assert checks.loc[checks["severity"] == "ERROR", "passed"].all()

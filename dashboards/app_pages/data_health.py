@@ -22,12 +22,17 @@ def _shown(result: data.Shown, name: str, key: str, times: tuple[str, ...] = ())
 # ---- ingestion
 st.subheader(texts.text("health.ingestion"))
 if not ui.missing(texts, "rpt_ingestion_health"):
-    _shown(data.ingestion_by_domain(), "rpt_ingestion_health", "ingestion_table",
-           times=("last_ingested_at",))
+    _shown(
+        data.ingestion_by_domain(),
+        "rpt_ingestion_health",
+        "ingestion_table",
+        times=("last_ingested_at",),
+    )
     with st.expander(texts.text("health.ingestion_files")):
         recent = data.recent_ingestions()
-        ui.table(recent, texts, "ingested_files", key="ingested_files_table",
-                 times=("ingested_at",))
+        ui.table(
+            recent, texts, "ingested_files", key="ingested_files_table", times=("ingested_at",)
+        )
 
 # ---- quarantine
 st.subheader(texts.text("health.quarantine"))
@@ -35,8 +40,7 @@ if not ui.missing(texts, "rpt_quarantine"):
     reasons = data.quarantine_reasons()
     if reasons.as_expected and not reasons.rows.empty:
         st.metric(texts.column("rows_quarantined"), format_count(reasons.rows["rows"].sum()))
-    _shown(reasons, "rpt_quarantine", "quarantine_table",
-           times=("last_quarantined_at",))
+    _shown(reasons, "rpt_quarantine", "quarantine_table", times=("last_quarantined_at",))
 
 # ---- asset checks
 st.subheader(texts.text("health.asset_checks"))
@@ -52,9 +56,15 @@ else:
             st.success(texts.text("health.checks_passed"), icon=":material/check_circle:")
         shown = checks.rows.assign(
             passed=checks.rows["passed"].map(
-                lambda ok: texts.name("status", "passed" if ok else "failed")))
-        _shown(data.Shown(shown, True), data.ASSET_CHECKS, "asset_checks_table",
-               times=("evaluated_at",))
+                lambda ok: texts.name("status", "passed" if ok else "failed")
+            )
+        )
+        _shown(
+            data.Shown(shown, True),
+            data.ASSET_CHECKS,
+            "asset_checks_table",
+            times=("evaluated_at",),
+        )
     else:
         _shown(checks, data.ASSET_CHECKS, "asset_checks_table")
 
@@ -62,11 +72,12 @@ else:
 st.subheader(texts.text("health.freshness"))
 fresh = data.freshness()
 hours, minutes = texts.text("unit.hours"), texts.text("unit.minutes")
-fresh = pd.DataFrame({
-    "mart": fresh["mart"],
-    "modified_at": fresh["modified_at"],
-    "age": [format_age(age, hours, minutes) for age in fresh["age_hours"]],
-    "size": [format_size(size) for size in fresh["size"]],
-})
-ui.table(fresh, texts, "marts_freshness", key="freshness_table",
-         times=("modified_at",))
+fresh = pd.DataFrame(
+    {
+        "mart": fresh["mart"],
+        "modified_at": fresh["modified_at"],
+        "age": [format_age(age, hours, minutes) for age in fresh["age_hours"]],
+        "size": [format_size(size) for size in fresh["size"]],
+    }
+)
+ui.table(fresh, texts, "marts_freshness", key="freshness_table", times=("modified_at",))

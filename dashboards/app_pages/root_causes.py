@@ -24,23 +24,33 @@ if ui.missing(texts, "fct_order_exceptions", "dim_exception_types", "rpt_recurri
 types = data.exception_types()
 pick_family, pick_types, pick_dimension, pick_period = st.columns([2, 3, 2, 2])
 family = pick_family.selectbox(
-    texts.text("explorer.family"), options=["", *FAMILIES], key="explorer_family",
-    format_func=lambda code: texts.name("family", code) if code else texts.text(
-        "explorer.all_families"),
+    texts.text("explorer.family"),
+    options=["", *FAMILIES],
+    key="explorer_family",
+    format_func=lambda code: (
+        texts.name("family", code) if code else texts.text("explorer.all_families")
+    ),
 )
 type_options = types.loc[(types["family"] == family) | (family == ""), "exception_type"].tolist()
 chosen_types = pick_types.multiselect(
-    texts.text("explorer.exception_types"), options=type_options, key="explorer_types",
+    texts.text("explorer.exception_types"),
+    options=type_options,
+    key="explorer_types",
     format_func=lambda code: texts.name("exception_type", code),
     placeholder=texts.text("sidebar.all"),
 )
 dimension = pick_dimension.selectbox(
-    texts.text("explorer.dimension"), options=list(data.DIMENSION_COLUMNS),
-    key="explorer_dimension", format_func=lambda code: texts.name("dimension", code),
+    texts.text("explorer.dimension"),
+    options=list(data.DIMENSION_COLUMNS),
+    key="explorer_dimension",
+    format_func=lambda code: texts.name("dimension", code),
 )
 period = pick_period.radio(
-    texts.text("explorer.period"), options=["week", "12_weeks"], key="explorer_period",
-    format_func=lambda code: texts.text(f"explorer.period_{code}"), horizontal=True,
+    texts.text("explorer.period"),
+    options=["week", "12_weeks"],
+    key="explorer_period",
+    format_func=lambda code: texts.text(f"explorer.period_{code}"),
+    horizontal=True,
 )
 weeks_shown = (filters.week,) if period == "week" else tuple(trailing_weeks(filters.week, 12))
 focus = data.Focus(families=(family,) if family else (), exception_types=tuple(chosen_types))
@@ -57,26 +67,40 @@ else:
     st.subheader(texts.text("explorer.by_dimension", dimension=dimension_name))
     totals = cells.groupby(["dimension_value", "family"], as_index=False)["exceptions"].sum()
     selection = st.plotly_chart(
-        charts.dimension_bars(totals, dimension, texts), key="dimension_bars",
-        on_select="rerun", selection_mode="points",
+        charts.dimension_bars(totals, dimension, texts),
+        key="dimension_bars",
+        on_select="rerun",
+        selection_mode="points",
     )
     # Clicking a bar pre-selects that value in the drill box below.
-    clicked = [point.get("customdata") for point in (selection.selection.points or [])
-               if point.get("customdata") is not None]
-    values = (totals.groupby("dimension_value")["exceptions"].sum()
-              .sort_values(ascending=False).index.tolist())
+    clicked = [
+        point.get("customdata")
+        for point in (selection.selection.points or [])
+        if point.get("customdata") is not None
+    ]
+    values = (
+        totals.groupby("dimension_value")["exceptions"]
+        .sum()
+        .sort_values(ascending=False)
+        .index.tolist()
+    )
     if clicked and clicked[0] in values:
         st.session_state["explorer_drill_value"] = clicked[0]
     drill_value_box, drill_button_box = st.columns([3, 1], vertical_alignment="bottom")
     drill_value = drill_value_box.selectbox(
-        texts.text("explorer.drill_value"), options=values, key="explorer_drill_value",
+        texts.text("explorer.drill_value"),
+        options=values,
+        key="explorer_drill_value",
         format_func=lambda value: charts.value_name(texts, dimension, value),
     )
-    if drill_button_box.button(texts.text("explorer.drill_button"), key="drill_button",
-                               type="primary"):
+    if drill_button_box.button(
+        texts.text("explorer.drill_button"), key="drill_button", type="primary"
+    ):
         st.session_state[DRILL_KEY] = data.Focus(
-            families=focus.families, exception_types=focus.exception_types,
-            dimension=dimension, dimension_value=drill_value,
+            families=focus.families,
+            exception_types=focus.exception_types,
+            dimension=dimension,
+            dimension_value=drill_value,
         )
         st.session_state["list_all_weeks"] = period != "week"
         st.switch_page("app_pages/exception_list.py")
@@ -88,5 +112,10 @@ recurring = data.recurring_issues(filters, focus, weeks_shown)
 if recurring.empty:
     st.info(texts.text("empty.no_rows"))
 else:
-    ui.table(recurring, texts, f"recurring_{filters.week}", key="recurring_table",
-             times=("first_detected_at", "last_detected_at"))
+    ui.table(
+        recurring,
+        texts,
+        f"recurring_{filters.week}",
+        key="recurring_table",
+        times=("first_detected_at", "last_detected_at"),
+    )

@@ -27,8 +27,14 @@ if filters is None:
     st.stop()
 
 monday = week_start(filters.week)
-st.caption(texts.text("weekly.subtitle", week=filters.week, start=monday.isoformat(),
-                      end=(monday + timedelta(days=6)).isoformat()))
+st.caption(
+    texts.text(
+        "weekly.subtitle",
+        week=filters.week,
+        start=monday.isoformat(),
+        end=(monday + timedelta(days=6)).isoformat(),
+    )
+)
 
 if ui.missing(texts, "rpt_weekly_kpis", "fct_order_exceptions"):
     st.stop()
@@ -39,8 +45,9 @@ if filters.week not in kpis.index:
     st.info(texts.text("empty.no_rows"))
     st.stop()
 now = kpis.loc[filters.week]
-before = kpis.loc[previous_week(filters.week)] if previous_week(filters.week) in kpis.index \
-    else None
+before = (
+    kpis.loc[previous_week(filters.week)] if previous_week(filters.week) in kpis.index else None
+)
 points = texts.text("unit.percentage_points")
 hours = texts.text("unit.hours")
 
@@ -50,30 +57,70 @@ def _before(column: str):
 
 
 tiles = [
-    ("orders", format_count(now["orders"]),
-     format_count_change(now["orders"], _before("orders")), "normal"),
-    ("exception_rate", format_percent(now["exception_rate"]),
-     format_share_change(now["exception_rate"], _before("exception_rate"), points), "inverse"),
-    ("open_exceptions", format_count(now["open_exceptions"]),
-     format_count_change(now["open_exceptions"], _before("open_exceptions")), "inverse"),
-    ("overdue_exceptions", format_count(now["overdue_exceptions"]),
-     format_count_change(now["overdue_exceptions"], _before("overdue_exceptions")), "inverse"),
-    ("sla_met_share", format_percent(now["sla_met_share"]),
-     format_share_change(now["sla_met_share"], _before("sla_met_share"), points), "normal"),
-    ("median_handling_hours", format_hours(now["median_handling_hours"], hours),
-     format_hours_change(now["median_handling_hours"], _before("median_handling_hours"), hours),
-     "inverse"),
-    ("recurrence_rate", format_percent(now["recurrence_rate"]),
-     format_share_change(now["recurrence_rate"], _before("recurrence_rate"), points), "inverse"),
-    ("success_rate", format_percent(now["success_rate"]),
-     format_share_change(now["success_rate"], _before("success_rate"), points), "normal"),
+    (
+        "orders",
+        format_count(now["orders"]),
+        format_count_change(now["orders"], _before("orders")),
+        "normal",
+    ),
+    (
+        "exception_rate",
+        format_percent(now["exception_rate"]),
+        format_share_change(now["exception_rate"], _before("exception_rate"), points),
+        "inverse",
+    ),
+    (
+        "open_exceptions",
+        format_count(now["open_exceptions"]),
+        format_count_change(now["open_exceptions"], _before("open_exceptions")),
+        "inverse",
+    ),
+    (
+        "overdue_exceptions",
+        format_count(now["overdue_exceptions"]),
+        format_count_change(now["overdue_exceptions"], _before("overdue_exceptions")),
+        "inverse",
+    ),
+    (
+        "sla_met_share",
+        format_percent(now["sla_met_share"]),
+        format_share_change(now["sla_met_share"], _before("sla_met_share"), points),
+        "normal",
+    ),
+    (
+        "median_handling_hours",
+        format_hours(now["median_handling_hours"], hours),
+        format_hours_change(now["median_handling_hours"], _before("median_handling_hours"), hours),
+        "inverse",
+    ),
+    (
+        "recurrence_rate",
+        format_percent(now["recurrence_rate"]),
+        format_share_change(now["recurrence_rate"], _before("recurrence_rate"), points),
+        "inverse",
+    ),
+    (
+        "success_rate",
+        format_percent(now["success_rate"]),
+        format_share_change(now["success_rate"], _before("success_rate"), points),
+        "normal",
+    ),
 ]
-helps = {"exception_rate", "sla_met_share", "recurrence_rate", "success_rate",
-         "median_handling_hours"}
+helps = {
+    "exception_rate",
+    "sla_met_share",
+    "recurrence_rate",
+    "success_rate",
+    "median_handling_hours",
+}
 for row in (tiles[:4], tiles[4:]):
     for column, (name, value, delta, colour) in zip(st.columns(4), row, strict=True):
         column.metric(
-            texts.text(f"kpi.{name}"), value, delta=delta, delta_color=colour, border=True,
+            texts.text(f"kpi.{name}"),
+            value,
+            delta=delta,
+            delta_color=colour,
+            border=True,
             help=texts.text(f"kpi.help_{name}") if name in helps else None,
         )
 st.caption(texts.text("kpi.vs_last_week", week=previous_week(filters.week)))
@@ -105,7 +152,10 @@ if not ui.missing(texts, "dim_exception_types"):
     else:
         st.plotly_chart(charts.handling_against_sla(handling, texts), key="handling")
         ui.table(
-            handling, texts, f"handling_{filters.week}", key="handling_table",
+            handling,
+            texts,
+            f"handling_{filters.week}",
+            key="handling_table",
             hours=("median_handling_hours", "p90_handling_hours", "sla_hours"),
             percents=("sla_met_share",),
         )
@@ -120,7 +170,10 @@ if not ui.missing(texts, "rpt_root_causes"):
         st.caption(texts.text("weekly.pareto_caption"))
         st.plotly_chart(charts.root_cause_pareto(causes, texts), key="pareto")
         ui.table(
-            causes, texts, f"root_causes_{filters.week}", key="pareto_table",
+            causes,
+            texts,
+            f"root_causes_{filters.week}",
+            key="pareto_table",
             percents=("share", "cumulative_share", "top_contribution"),
         )
 
@@ -134,6 +187,9 @@ if not ui.missing(texts, "rpt_exception_attribution"):
         st.caption(texts.text("weekly.what_changed_caption"))
         st.plotly_chart(charts.attribution(changes, texts), key="attribution")
         ui.table(
-            changes, texts, f"what_changed_{filters.week}", key="attribution_table",
+            changes,
+            texts,
+            f"what_changed_{filters.week}",
+            key="attribution_table",
             percents=("contribution_share",),
         )

@@ -117,8 +117,12 @@ def handling_against_sla(handling: pd.DataFrame, catalogue: Catalogue) -> go.Fig
             x=handling["sla_hours"],
             mode="markers",
             name=catalogue.text("axis.sla"),
-            marker={"symbol": "line-ns-open", "color": SLA_COLOUR, "size": 16,
-                    "line": {"width": 3}},
+            marker={
+                "symbol": "line-ns-open",
+                "color": SLA_COLOUR,
+                "size": 16,
+                "line": {"width": 3},
+            },
             hovertemplate=f"%{{y}}: %{{x:.1f}} {hours}<extra>%{{fullData.name}}</extra>",
         )
     )
@@ -158,9 +162,15 @@ def root_cause_pareto(causes: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
     figure.update_layout(
         **_LAYOUT,
         yaxis={"title": catalogue.text("axis.exceptions"), "rangemode": "tozero"},
-        yaxis2={"title": catalogue.text("axis.cumulative_share"), "overlaying": "y",
-                "side": "right", "tickformat": ".0%", "range": [0, 1.05],
-                "tickvals": [0, 0.25, 0.5, 0.75, 1], "showgrid": False},
+        yaxis2={
+            "title": catalogue.text("axis.cumulative_share"),
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": ".0%",
+            "range": [0, 1.05],
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
+            "showgrid": False,
+        },
     )
     return figure
 
@@ -196,8 +206,13 @@ def value_name(catalogue: Catalogue, dimension: str, value: object) -> str:
 
 def dimension_heatmap(cells: pd.DataFrame, dimension: str, catalogue: Catalogue) -> go.Figure:
     """Sub-type x dimension value counts. Columns: exception_type, dimension_value, exceptions."""
-    grid = cells.pivot_table(index="exception_type", columns="dimension_value",
-                             values="exceptions", aggfunc="sum", fill_value=0)
+    grid = cells.pivot_table(
+        index="exception_type",
+        columns="dimension_value",
+        values="exceptions",
+        aggfunc="sum",
+        fill_value=0,
+    )
     column_order = grid.sum(axis=0).sort_values(ascending=False).index
     grid = grid[column_order]
     figure = go.Figure(
@@ -218,8 +233,12 @@ def dimension_heatmap(cells: pd.DataFrame, dimension: str, catalogue: Catalogue)
 def dimension_bars(totals: pd.DataFrame, dimension: str, catalogue: Catalogue) -> go.Figure:
     """Exceptions per dimension value, stacked by family. Columns: dimension_value, family,
     exceptions."""
-    order = (totals.groupby("dimension_value")["exceptions"].sum()
-             .sort_values(ascending=False).index.tolist())
+    order = (
+        totals.groupby("dimension_value")["exceptions"]
+        .sum()
+        .sort_values(ascending=False)
+        .index.tolist()
+    )
     names = {value: value_name(catalogue, dimension, value) for value in order}
     figure = go.Figure()
     for family in _ordered_families(totals["family"]):
@@ -235,8 +254,12 @@ def dimension_bars(totals: pd.DataFrame, dimension: str, catalogue: Catalogue) -
             )
         )
     figure.update_layout(**_LAYOUT, barmode="stack")
-    figure.update_xaxes(title=catalogue.name("dimension", dimension), type="category",
-                        categoryorder="array", categoryarray=[names[v] for v in order])
+    figure.update_xaxes(
+        title=catalogue.name("dimension", dimension),
+        type="category",
+        categoryorder="array",
+        categoryarray=[names[v] for v in order],
+    )
     figure.update_yaxes(title=catalogue.text("axis.exceptions"))
     return figure
 

@@ -115,11 +115,15 @@ class Catalogue:
                 shown[column] = shown[column].map(lambda flag: self.name("boolean", flag))
         if "event_type" in shown.columns:
             shown["event_type"] = shown["event_type"].map(self.event_name)
-        for dimension, value in (("dimension", "dimension_value"),
-                                 ("top_dimension", "top_dimension_value")):
+        for dimension, value in (
+            ("dimension", "dimension_value"),
+            ("top_dimension", "top_dimension_value"),
+        ):
             if dimension in frame.columns and value in frame.columns:
-                shown[value] = [self.dimension_value(d, v)
-                                for d, v in zip(frame[dimension], frame[value], strict=True)]
+                shown[value] = [
+                    self.dimension_value(d, v)
+                    for d, v in zip(frame[dimension], frame[value], strict=True)
+                ]
         if "suggested_action" in shown.columns and "root_cause" in frame.columns:
             shown["suggested_action"] = [
                 self.action(cause, text)

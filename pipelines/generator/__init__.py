@@ -36,8 +36,7 @@ from pipelines.generator.writer import EPOCH, write_daily_files
 LOCAL_UTC_OFFSET = 8 * HOUR
 
 
-def build_world(orders: int, days: int, merchants: int, seed: int,
-                end_date: dt.date) -> World:
+def build_world(orders: int, days: int, merchants: int, seed: int, end_date: dt.date) -> World:
     """Draw every order, its life and its paperwork; nothing is written yet."""
     if orders < 1 or days < 1:
         raise ValueError("--orders and --days must be at least 1")
@@ -55,13 +54,20 @@ def build_world(orders: int, days: int, merchants: int, seed: int,
     snapshots, cell_of_line = count_snapshots(rng, order_book, lines, catalogue, calendar, days)
     tickets = open_tickets(rng, order_book.placed, timeline, injected)
     grams = np.zeros(len(order_book), dtype=np.int64)
-    np.add.at(grams, lines.order,
-              catalogue.weight_grams[np.maximum(lines.sku, 0)] * lines.quantity)
+    np.add.at(grams, lines.order, catalogue.weight_grams[np.maximum(lines.sku, 0)] * lines.quantity)
     return World(
-        orders=order_book, lines=lines, catalogue=catalogue, injected=injected,
-        timeline=timeline, scans=scans, snapshots=snapshots, cell_of_line=cell_of_line,
-        tickets=tickets, weight_kg=np.round(grams / 1000.0 + 0.15, 2),  # + the box
-        custom_rules=custom_rules, cutoff=calendar.cutoff,
+        orders=order_book,
+        lines=lines,
+        catalogue=catalogue,
+        injected=injected,
+        timeline=timeline,
+        scans=scans,
+        snapshots=snapshots,
+        cell_of_line=cell_of_line,
+        tickets=tickets,
+        weight_kg=np.round(grams / 1000.0 + 0.15, 2),  # + the box
+        custom_rules=custom_rules,
+        cutoff=calendar.cutoff,
     )
 
 
@@ -71,21 +77,33 @@ def _utc(local_seconds: np.ndarray) -> pa.Array:
 
 def write_truth(truth: Truth, ids: pa.Array, truth_dir: Path) -> pa.Table:
     codes = np.asarray(CODES)[truth.code]
-    table = pa.table({
-        "order_id": ids.take(pa.array(truth.order)),
-        "exception_type": pa.array(codes.tolist(), pa.string()),
-        "family": pa.array([BY_CODE[code].family for code in codes.tolist()], pa.string()),
-        "observable_at": _utc(truth.observable),
-    })
-    table = table.sort_by([("observable_at", "ascending"), ("order_id", "ascending"),
-                           ("exception_type", "ascending")])
+    table = pa.table(
+        {
+            "order_id": ids.take(pa.array(truth.order)),
+            "exception_type": pa.array(codes.tolist(), pa.string()),
+            "family": pa.array([BY_CODE[code].family for code in codes.tolist()], pa.string()),
+            "observable_at": _utc(truth.observable),
+        }
+    )
+    table = table.sort_by(
+        [("observable_at", "ascending"), ("order_id", "ascending"), ("exception_type", "ascending")]
+    )
     truth_dir.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, truth_dir / "exceptions.parquet")
     return table
 
 
-def generate(orders: int, days: int, merchants: int, seed: int, end_date: dt.date,
-             file_format: str, bad_rows: float, inbox: Path, truth_dir: Path) -> str:
+def generate(
+    orders: int,
+    days: int,
+    merchants: int,
+    seed: int,
+    end_date: dt.date,
+    file_format: str,
+    bad_rows: float,
+    inbox: Path,
+    truth_dir: Path,
+) -> str:
     """Write the sample inbox and its ground truth; return a short summary for people."""
     if file_format not in ("csv", "parquet"):
         raise ValueError(f"file format must be csv or parquet, got {file_format!r}")
@@ -105,8 +123,9 @@ def generate(orders: int, days: int, merchants: int, seed: int, end_date: dt.dat
         lambda: tables.order_lines_table(world, ids),
         lambda: tables.order_events_table(world, ids),
         lambda: tables.skus_table(world.catalogue, merchant_ids, (end_date - EPOCH).days),
-        lambda: tables.stock_snapshots_table(world.snapshots, world.catalogue,
-                                             world.cutoff // DAY - days),
+        lambda: tables.stock_snapshots_table(
+            world.snapshots, world.catalogue, world.cutoff // DAY - days
+        ),
         lambda: shipments,
         lambda: tables.tracking_events_table(world, tracking_numbers),
         lambda: tables.tickets_table(world, ids, world.tickets),
@@ -132,9 +151,15 @@ def generate(orders: int, days: int, merchants: int, seed: int, end_date: dt.dat
     per_type = Counter(truth_table.column("exception_type").to_pylist())
     as_of = dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time()) - dt.timedelta(hours=8)
     manifest = {
-        "parameters": {"orders": orders, "days": days, "merchants": merchants, "seed": seed,
-                       "end_date": end_date.isoformat(), "file_format": file_format,
-                       "bad_rows": bad_rows},
+        "parameters": {
+            "orders": orders,
+            "days": days,
+            "merchants": merchants,
+            "seed": seed,
+            "end_date": end_date.isoformat(),
+            "file_format": file_format,
+            "bad_rows": bad_rows,
+        },
         "as_of_utc": as_of.isoformat(sep=" "),
         "cutoff_local": f"{(end_date + dt.timedelta(days=1)).isoformat()} 00:00:00",
         "rows": rows,
@@ -145,13 +170,18 @@ def generate(orders: int, days: int, merchants: int, seed: int, end_date: dt.dat
         "exceptions_by_type": {code: per_type.get(code, 0) for code in CODES},
         "bad_rows_by_kind": dict(sorted(bad_counts.items())),
         "bad_rows_by_table": bad_by_table,
-        "seeds": ["dbt_project/seeds/carrier_excluded_regions.csv",
-                  "dbt_project/seeds/merchant_custom_rules.csv"],
+        "seeds": [
+            "dbt_project/seeds/carrier_excluded_regions.csv",
+            "dbt_project/seeds/merchant_custom_rules.csv",
+        ],
     }
     (truth_dir / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     seconds = time.perf_counter() - started
-    return (f"{orders:,} orders over {days} days for {merchants} merchants: {files} {file_format} "
-            f"files in {inbox}; {exception_orders:,} orders ({exception_orders / orders:.1%}) "
-            f"carry {len(truth.order):,} exceptions of {len(per_type)} types "
-            f"(truth in {truth_dir}); {sum(bad_counts.values()):,} bad rows; {seconds:.1f} s")
+    return (
+        f"{orders:,} orders over {days} days for {merchants} merchants: {files} {file_format} "
+        f"files in {inbox}; {exception_orders:,} orders ({exception_orders / orders:.1%}) "
+        f"carry {len(truth.order):,} exceptions of {len(per_type)} types "
+        f"(truth in {truth_dir}); {sum(bad_counts.values()):,} bad rows; {seconds:.1f} s"
+    )

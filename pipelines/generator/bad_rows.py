@@ -16,8 +16,15 @@ import pyarrow.compute as pc
 
 from pipelines.generator.tables import DatedTable
 
-KINDS = ("wrong_type", "unparseable_timestamp", "future_timestamp", "non_positive_quantity",
-         "duplicate_key", "empty_required", "unknown_enum")
+KINDS = (
+    "wrong_type",
+    "unparseable_timestamp",
+    "future_timestamp",
+    "non_positive_quantity",
+    "duplicate_key",
+    "empty_required",
+    "unknown_enum",
+)
 # Columns whose values are replaced by made-up ids, so an extra row references nothing real.
 FAKE_IDS = {
     "orders": {"order_id": "SOX", "platform_order_no": "X"},
@@ -55,9 +62,15 @@ DEFECTS = {
     ("tickets", "unknown_enum"): ("category", ("praise",)),
     ("handling_log", "unknown_enum"): ("action", ("called_back",)),
 }
-EVENT_TIME = {"orders": "placed_at", "order_events": "event_at", "shipments": "created_at",
-              "tracking_events": "event_at", "tickets": "opened_at", "handling_log": "action_at",
-              "stock_snapshots": "snapshot_date"}
+EVENT_TIME = {
+    "orders": "placed_at",
+    "order_events": "event_at",
+    "shipments": "created_at",
+    "tracking_events": "event_at",
+    "tickets": "opened_at",
+    "handling_log": "action_at",
+    "stock_snapshots": "snapshot_date",
+}
 UNPARSEABLE = ("2026-13-45 25:61:00", "yesterday", "31/02/2026 10:00", "2026年11月")
 
 
@@ -110,8 +123,9 @@ def _fake_ids(name: str, rows: pa.Table, start: int) -> pa.Table:
     return rows
 
 
-def make_bad_rows(rng: np.random.Generator, dated: DatedTable, rate: float,
-                  end_date: dt.date) -> Insertions | None:
+def make_bad_rows(
+    rng: np.random.Generator, dated: DatedTable, rate: float, end_date: dt.date
+) -> Insertions | None:
     total = dated.table.num_rows
     if rate <= 0 or total == 0:
         return None
@@ -126,5 +140,6 @@ def make_bad_rows(rng: np.random.Generator, dated: DatedTable, rate: float,
         after_parts.append(after)
         row_parts.append(_defect(dated.name, kind, rows, end_date))
         counts[kind] = per_kind
-    return Insertions(after_row=np.concatenate(after_parts), rows=pa.concat_tables(row_parts),
-                      counts=counts)
+    return Insertions(
+        after_row=np.concatenate(after_parts), rows=pa.concat_tables(row_parts), counts=counts
+    )

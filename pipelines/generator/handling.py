@@ -18,15 +18,26 @@ from pipelines.generator.orders import HOUR, MINUTE
 from pipelines.generator.reference import HANDLERS
 from pipelines.generator.truth import Truth
 
-ACTIONS = ("acknowledged", "contacted_customer", "notified_merchant", "investigated",
-           "escalated", "resolved")
+ACTIONS = (
+    "acknowledged",
+    "contacted_customer",
+    "notified_merchant",
+    "investigated",
+    "escalated",
+    "resolved",
+)
 RESOLUTIONS = ("shipped", "reshipped", "cancelled", "refunded", "lost")
 TEAMS = ("customer_service", "warehouse", "finance", "tech", "merchant")
 # The working step each family takes between acknowledging and resolving.
-WORKING_STEP = {"payment": "contacted_customer", "info": "contacted_customer",
-                "inventory": "notified_merchant", "logistics": "contacted_customer",
-                "fulfilment": "investigated", "system": "investigated",
-                "special": "notified_merchant"}
+WORKING_STEP = {
+    "payment": "contacted_customer",
+    "info": "contacted_customer",
+    "inventory": "notified_merchant",
+    "logistics": "contacted_customer",
+    "fulfilment": "investigated",
+    "system": "investigated",
+    "special": "notified_merchant",
+}
 HANDLED_SHARE = 0.92
 
 
@@ -34,10 +45,10 @@ HANDLED_SHARE = 0.92
 class Actions:
     order: np.ndarray
     code: np.ndarray
-    action: np.ndarray      # index into ACTIONS
+    action: np.ndarray  # index into ACTIONS
     at: np.ndarray
-    team: np.ndarray        # index into TEAMS
-    handler: np.ndarray     # index into HANDLERS
+    team: np.ndarray  # index into TEAMS
+    handler: np.ndarray  # index into HANDLERS
     resolution: np.ndarray  # index into RESOLUTIONS, -1 when not a resolution
 
 
@@ -85,21 +96,34 @@ def handle(rng: np.random.Generator, truth: Truth, timeline: Timeline, cutoff: i
         at = detected + offset
         keep = present & (at < cutoff)
         is_resolution = action == ACTIONS.index("resolved") if np.isscalar(action) else False
-        parts.append(Actions(
-            order=order[keep], code=code[keep],
-            action=np.broadcast_to(action, count)[keep].astype(np.int64), at=at[keep],
-            team=team[keep], handler=handler[keep],
-            resolution=resolution[keep] if is_resolution else np.full(int(keep.sum()), -1),
-        ))
-    actions = Actions(**{name: np.concatenate([getattr(part, name) for part in parts])
-                         for name in Actions.__dataclass_fields__})
+        parts.append(
+            Actions(
+                order=order[keep],
+                code=code[keep],
+                action=np.broadcast_to(action, count)[keep].astype(np.int64),
+                at=at[keep],
+                team=team[keep],
+                handler=handler[keep],
+                resolution=resolution[keep] if is_resolution else np.full(int(keep.sum()), -1),
+            )
+        )
+    actions = Actions(
+        **{
+            name: np.concatenate([getattr(part, name) for part in parts])
+            for name in Actions.__dataclass_fields__
+        }
+    )
     in_time_order = np.argsort(actions.at, kind="stable")
-    return Actions(**{name: getattr(actions, name)[in_time_order]
-                      for name in Actions.__dataclass_fields__})
+    return Actions(
+        **{name: getattr(actions, name)[in_time_order] for name in Actions.__dataclass_fields__}
+    )
 
 
 def handler_names() -> list[str]:
     """Two named handlers per team, e.g. '客服-王芳'."""
     prefixes = ("客服", "仓库", "财务", "技术", "商家")
-    return [f"{prefix}-{HANDLERS[(index * 2 + offset) % len(HANDLERS)]}"
-            for index, prefix in enumerate(prefixes) for offset in range(2)]
+    return [
+        f"{prefix}-{HANDLERS[(index * 2 + offset) % len(HANDLERS)]}"
+        for index, prefix in enumerate(prefixes)
+        for offset in range(2)
+    ]

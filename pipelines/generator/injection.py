@@ -19,13 +19,32 @@ from pipelines.generator.orders import DAY, Calendar, Lines, Orders, excluded_pa
 # Codes decided by the stock snapshot cell, drawn in the stock module, not per order.
 CELL_CODES = ("below_safety_stock", "oversold", "stock_mismatch")
 # Codes that need a delivered (or at least shipped) parcel: drawn from orders old enough.
-LATE_CODES = ("late_handoff", "delivery_overdue", "tracking_stalled", "rejected_by_recipient",
-              "returned_to_sender", "lost_or_damaged", "wrong_item", "missing_item")
-SPECIAL_REQUESTS = ("礼品包装，附手写贺卡：生日快乐", "请用纸箱加固包装，易碎品",
-                    "不要放发票和价格单", "附手写贺卡：祝你新年快乐", "请使用环保包装")
+LATE_CODES = (
+    "late_handoff",
+    "delivery_overdue",
+    "tracking_stalled",
+    "rejected_by_recipient",
+    "returned_to_sender",
+    "lost_or_damaged",
+    "wrong_item",
+    "missing_item",
+)
+SPECIAL_REQUESTS = (
+    "礼品包装，附手写贺卡：生日快乐",
+    "请用纸箱加固包装，易碎品",
+    "不要放发票和价格单",
+    "附手写贺卡：祝你新年快乐",
+    "请使用环保包装",
+)
 # Empty, too short, not a mobile prefix, a landline, too long, letters in it.
-UNREACHABLE_PHONES = ("", "1381234567", "12812345678", "021-62345678", "138123456789",
-                      "1390000abcd")
+UNREACHABLE_PHONES = (
+    "",
+    "1381234567",
+    "12812345678",
+    "021-62345678",
+    "138123456789",
+    "1390000abcd",
+)
 
 
 @dataclass
@@ -33,13 +52,13 @@ class Injected:
     """Which orders carry which injected exception, and the order changes that go with it."""
 
     orders_of: dict[str, np.ndarray]
-    duplicate_of: np.ndarray                 # aligned with orders_of["duplicate_order"]
-    address_problem: np.ndarray              # 0 none, 1 no house number, 2 no district, 3 no city
+    duplicate_of: np.ndarray  # aligned with orders_of["duplicate_order"]
+    address_problem: np.ndarray  # 0 none, 1 no house number, 2 no district, 3 no city
     phone_text: dict[int, str] = field(default_factory=dict)
-    designated_carrier: np.ndarray | None = None   # carrier index or -1
-    special_request: np.ndarray | None = None      # index into SPECIAL_REQUESTS or -1
+    designated_carrier: np.ndarray | None = None  # carrier index or -1
+    special_request: np.ndarray | None = None  # index into SPECIAL_REQUESTS or -1
     is_expedited: np.ndarray | None = None
-    paid_amount_delta: np.ndarray | None = None    # cents added to the amount paid
+    paid_amount_delta: np.ndarray | None = None  # cents added to the amount paid
     unknown_sku_text: dict[int, str] = field(default_factory=dict)  # line -> sku as ordered
 
     def has(self, code: str, count: int) -> np.ndarray:
@@ -52,8 +71,9 @@ def _count(share: float, total: int) -> int:
     return max(MINIMUM_PER_TYPE, round(share * total))
 
 
-def choose_orders(rng: np.random.Generator, orders: Orders, calendar: Calendar,
-                  custom_rules: ref.CustomRules) -> Injected:
+def choose_orders(
+    rng: np.random.Generator, orders: Orders, calendar: Calendar, custom_rules: ref.CustomRules
+) -> Injected:
     total = len(orders)
     taken = np.zeros(total, dtype=bool)
     old_enough = orders.placed < calendar.cutoff - 8 * DAY
@@ -65,8 +85,9 @@ def choose_orders(rng: np.random.Generator, orders: Orders, calendar: Calendar,
     duplicate_of = np.empty(0, dtype=np.int64)
 
     def merchants_with(code: str) -> np.ndarray:
-        switched_on = [int(merchant_id[1:]) - 1 for merchant_id in
-                       custom_rules.merchants_with.get(code, ())]
+        switched_on = [
+            int(merchant_id[1:]) - 1 for merchant_id in custom_rules.merchants_with.get(code, ())
+        ]
         return np.isin(orders.merchant, switched_on)
 
     for exception_type in EXCEPTION_TYPES:
@@ -99,12 +120,21 @@ def choose_orders(rng: np.random.Generator, orders: Orders, calendar: Calendar,
             taken[duplicate_of] = True
         taken[chosen] = True
         orders_of[code] = chosen
-    return Injected(orders_of=orders_of, duplicate_of=duplicate_of,
-                    address_problem=np.zeros(total, dtype=np.int8))
+    return Injected(
+        orders_of=orders_of,
+        duplicate_of=duplicate_of,
+        address_problem=np.zeros(total, dtype=np.int8),
+    )
 
 
-def change_orders(rng: np.random.Generator, orders: Orders, lines: Lines, catalogue: Catalogue,
-                  injected: Injected, custom_rules: ref.CustomRules) -> None:
+def change_orders(
+    rng: np.random.Generator,
+    orders: Orders,
+    lines: Lines,
+    catalogue: Catalogue,
+    injected: Injected,
+    custom_rules: ref.CustomRules,
+) -> None:
     """Make each chosen order look the way its exception looks in a real export."""
     total = len(orders)
     of = injected.orders_of
@@ -113,8 +143,11 @@ def change_orders(rng: np.random.Generator, orders: Orders, lines: Lines, catalo
 
     injected.designated_carrier = np.full(total, -1, dtype=np.int64)
     designated = of["designated_carrier"]
-    preferred = np.where(rng.random(len(designated)) < 0.7, ref.CARRIERS.index("sf"),
-                         ref.CARRIERS.index("jd_logistics"))
+    preferred = np.where(
+        rng.random(len(designated)) < 0.7,
+        ref.CARRIERS.index("sf"),
+        ref.CARRIERS.index("jd_logistics"),
+    )
     serves = ~excluded_pairs(custom_rules)[preferred, orders.destination[designated]]
     preferred = np.where(serves, preferred, ref.CARRIERS.index("sf"))
     injected.designated_carrier[designated] = preferred
@@ -128,9 +161,11 @@ def change_orders(rng: np.random.Generator, orders: Orders, lines: Lines, catalo
     injected.paid_amount_delta = np.zeros(total, dtype=np.int64)
     mismatch = of["amount_mismatch"]
     # A coupon the platform applied but the ERP did not, or a shipping fee on top.
-    delta = np.where(rng.random(len(mismatch)) < 0.6,
-                     -rng.integers(1, 31, len(mismatch)) * 100,
-                     rng.choice([600, 800, 1000], len(mismatch)))
+    delta = np.where(
+        rng.random(len(mismatch)) < 0.6,
+        -rng.integers(1, 31, len(mismatch)) * 100,
+        rng.choice([600, 800, 1000], len(mismatch)),
+    )
     injected.paid_amount_delta[mismatch] = delta
 
     incomplete = of["address_incomplete"]
@@ -145,12 +180,16 @@ def change_orders(rng: np.random.Generator, orders: Orders, lines: Lines, catalo
 
 
 def _send_to_remote_regions(rng, orders: Orders, chosen: np.ndarray, custom_rules) -> None:
-    remote = [index for index, row in enumerate(ref.DESTINATIONS)
-              if row[0] in ("新疆维吾尔自治区", "西藏自治区", "青海省")]
+    remote = [
+        index
+        for index, row in enumerate(ref.DESTINATIONS)
+        if row[0] in ("新疆维吾尔自治区", "西藏自治区", "青海省")
+    ]
     orders.destination[chosen] = rng.choice(remote, len(chosen))
     serves = ~excluded_pairs(custom_rules)[orders.carrier[chosen], orders.destination[chosen]]
-    orders.carrier[chosen] = np.where(serves, orders.carrier[chosen],
-                                      ref.CARRIERS.index(ref.FALLBACK_CARRIER))
+    orders.carrier[chosen] = np.where(
+        serves, orders.carrier[chosen], ref.CARRIERS.index(ref.FALLBACK_CARRIER)
+    )
 
 
 def _send_out_of_range(rng, orders: Orders, chosen: np.ndarray, custom_rules) -> None:
@@ -164,9 +203,23 @@ def _send_out_of_range(rng, orders: Orders, chosen: np.ndarray, custom_rules) ->
 def _copy_twins(rng, orders: Orders, lines: Lines, injected: Injected) -> None:
     """A duplicate push: same platform number, receiver and lines, seconds to minutes later."""
     originals, twins = injected.duplicate_of, injected.orders_of["duplicate_order"]
-    for name in ("merchant", "channel", "destination", "warehouse", "carrier", "surname",
-                 "given_name", "phone", "street", "house_number", "compound", "building",
-                 "room", "platform_number", "priority_high"):
+    for name in (
+        "merchant",
+        "channel",
+        "destination",
+        "warehouse",
+        "carrier",
+        "surname",
+        "given_name",
+        "phone",
+        "street",
+        "house_number",
+        "compound",
+        "building",
+        "room",
+        "platform_number",
+        "priority_high",
+    ):
         getattr(orders, name)[twins] = getattr(orders, name)[originals]
     orders.placed[twins] = orders.placed[originals] + rng.integers(5, 600, len(twins))
     starts = line_starts(orders)
@@ -178,12 +231,14 @@ def _copy_twins(rng, orders: Orders, lines: Lines, injected: Injected) -> None:
         lines.quantity[target] = lines.quantity[source]
 
 
-def _break_skus(rng, orders: Orders, lines: Lines, catalogue: Catalogue,
-                injected: Injected) -> None:
+def _break_skus(
+    rng, orders: Orders, lines: Lines, catalogue: Catalogue, injected: Injected
+) -> None:
     starts = line_starts(orders)
     of = injected.orders_of
-    for order, line in zip(of["sku_unknown"].tolist(), starts[of["sku_unknown"]].tolist(),
-                           strict=True):
+    for order, line in zip(
+        of["sku_unknown"].tolist(), starts[of["sku_unknown"]].tolist(), strict=True
+    ):
         # A product code the master never had: a typo in the shop's listing.
         injected.unknown_sku_text[line] = f"XP{90000 + order % 9973:05d}-STD-BLK"
         lines.sku[line] = -1
@@ -206,14 +261,20 @@ def _break_skus(rng, orders: Orders, lines: Lines, catalogue: Catalogue,
 def _mix_presale(rng, orders: Orders, lines: Lines, chosen: np.ndarray, custom_rules) -> None:
     """Presale orders are ordinary (all lines presale); mixing is an exception only for merchants
     who switched the rule on, so the others mix now and then without being flagged."""
-    switched_on = [int(merchant_id[1:]) - 1 for merchant_id in
-                   custom_rules.merchants_with.get("presale_mixed", ())]
+    switched_on = [
+        int(merchant_id[1:]) - 1
+        for merchant_id in custom_rules.merchants_with.get("presale_mixed", ())
+    ]
     presale_orders = rng.random(len(orders)) < 0.02
     presale_orders[chosen] = False
     lines.is_presale[presale_orders[lines.order]] = True
     starts = line_starts(orders)
-    others_mixing = np.flatnonzero((rng.random(len(orders)) < 0.01) & (orders.line_count >= 2)
-                                   & ~np.isin(orders.merchant, switched_on) & ~presale_orders)
+    others_mixing = np.flatnonzero(
+        (rng.random(len(orders)) < 0.01)
+        & (orders.line_count >= 2)
+        & ~np.isin(orders.merchant, switched_on)
+        & ~presale_orders
+    )
     lines.is_presale[starts[others_mixing]] = True
     lines.is_presale[starts[chosen]] = True  # first line presale, the rest in stock
 
@@ -221,11 +282,14 @@ def _mix_presale(rng, orders: Orders, lines: Lines, chosen: np.ndarray, custom_r
 def _make_heavy(orders: Orders, lines: Lines, catalogue: Catalogue, chosen: np.ndarray) -> None:
     """The merchant's heaviest SKU, enough units to pass 5 kg."""
     on_sale_weight = np.where(catalogue.is_discontinued, -1, catalogue.weight_grams)
-    heaviest = np.array([
-        np.flatnonzero(catalogue.merchant_index == merchant)[
-            np.argmax(on_sale_weight[catalogue.merchant_index == merchant])]
-        for merchant in range(int(catalogue.merchant_index.max()) + 1)
-    ])[orders.merchant[chosen]]
+    heaviest = np.array(
+        [
+            np.flatnonzero(catalogue.merchant_index == merchant)[
+                np.argmax(on_sale_weight[catalogue.merchant_index == merchant])
+            ]
+            for merchant in range(int(catalogue.merchant_index.max()) + 1)
+        ]
+    )[orders.merchant[chosen]]
     first_lines = line_starts(orders)[chosen]
     lines.sku[first_lines] = heaviest
     lines.quantity[first_lines] = 5_600 // catalogue.weight_grams[heaviest] + 1

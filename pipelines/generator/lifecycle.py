@@ -37,9 +37,9 @@ class Timeline:
     ship_by: np.ndarray
     promised: np.ndarray
     handed_over: np.ndarray
-    arrival: np.ndarray          # the terminal tracking event (delivered, rejected, ...)
-    terminal: np.ndarray         # index into TERMINAL_EVENTS
-    stall_seconds: np.ndarray    # tracking silence inserted after the first in-transit scan
+    arrival: np.ndarray  # the terminal tracking event (delivered, rejected, ...)
+    terminal: np.ndarray  # index into TERMINAL_EVENTS
+    stall_seconds: np.ndarray  # tracking silence inserted after the first in-transit scan
     address_changed: np.ndarray
     cancelled: np.ndarray
     refund_requested: np.ndarray
@@ -77,26 +77,30 @@ def _payment(rng, timeline: Timeline, placed: np.ndarray, has) -> None:
     count = len(placed)
     # Most pay at once, some think it over; clean orders always pay within 25 minutes.
     quick = rng.random(count) < 0.7
-    timeline.paid = placed + np.where(quick, _between(rng, 5, 120, count),
-                                      _between(rng, 120, 25 * MINUTE, count))
+    timeline.paid = placed + np.where(
+        quick, _between(rng, 5, 120, count), _between(rng, 120, 25 * MINUTE, count)
+    )
     failed = has("payment_failed")
-    timeline.payment_failed[failed] = placed[failed] + _between(rng, MINUTE, 10 * MINUTE,
-                                                                  int(failed.sum()))
+    timeline.payment_failed[failed] = placed[failed] + _between(
+        rng, MINUTE, 10 * MINUTE, int(failed.sum())
+    )
     retries = rng.random(count) < 0.6
-    timeline.paid[failed & retries] = (timeline.payment_failed[failed & retries]
-                                       + _between(rng, MINUTE, 20 * MINUTE,
-                                                  int((failed & retries).sum())))
+    timeline.paid[failed & retries] = timeline.payment_failed[failed & retries] + _between(
+        rng, MINUTE, 20 * MINUTE, int((failed & retries).sum())
+    )
     timeline.paid[failed & ~retries] = NEVER
-    timeline.cancelled[failed & ~retries] = (timeline.payment_failed[failed & ~retries]
-                                             + _between(rng, 20 * MINUTE, 3 * HOUR,
-                                                        int((failed & ~retries).sum())))
+    timeline.cancelled[failed & ~retries] = timeline.payment_failed[failed & ~retries] + _between(
+        rng, 20 * MINUTE, 3 * HOUR, int((failed & ~retries).sum())
+    )
     timeout = has("payment_timeout")
     late = rng.random(count) < 0.3
     timeline.paid[timeout & late] = placed[timeout & late] + _between(
-        rng, 31 * MINUTE, 4 * HOUR, int((timeout & late).sum()))
+        rng, 31 * MINUTE, 4 * HOUR, int((timeout & late).sum())
+    )
     timeline.paid[timeout & ~late] = NEVER
     timeline.cancelled[timeout & ~late] = placed[timeout & ~late] + _between(
-        rng, 31 * MINUTE, 90 * MINUTE, int((timeout & ~late).sum()))
+        rng, 31 * MINUTE, 90 * MINUTE, int((timeout & ~late).sum())
+    )
 
 
 def _warehouse(rng, timeline: Timeline, orders: Orders, has) -> None:
@@ -111,18 +115,26 @@ def _warehouse(rng, timeline: Timeline, orders: Orders, has) -> None:
     reaches_wms = wms < NEVER
 
     # Orders with wrong data wait until someone fixes it before the warehouse can allocate.
-    on_hold = (has("address_incomplete") | has("phone_invalid") | has("receiver_missing")
-               | has("sku_unknown") | has("variant_unavailable") | has("sku_discontinued"))
+    on_hold = (
+        has("address_incomplete")
+        | has("phone_invalid")
+        | has("receiver_missing")
+        | has("sku_unknown")
+        | has("variant_unavailable")
+        | has("sku_discontinued")
+    )
     hold = np.where(on_hold, _between(rng, 20 * MINUTE, 8 * HOUR, count), 0)
     attempt = wms + _between(rng, 2 * MINUTE, HOUR, count) + hold
     fixed = has("address_incomplete") & reaches_wms
-    timeline.address_changed[fixed] = attempt[fixed] - _between(rng, 60, 10 * MINUTE,
-                                                                int(fixed.sum()))
+    timeline.address_changed[fixed] = attempt[fixed] - _between(
+        rng, 60, 10 * MINUTE, int(fixed.sum())
+    )
     allocated = attempt.copy()
     stock_out = has("out_of_stock") & reaches_wms
     timeline.stock_out[stock_out] = attempt[stock_out]
-    allocated[stock_out] = attempt[stock_out] + _between(rng, 6 * HOUR, 72 * HOUR,
-                                                         int(stock_out.sum()))
+    allocated[stock_out] = attempt[stock_out] + _between(
+        rng, 6 * HOUR, 72 * HOUR, int(stock_out.sum())
+    )
     allocated[~reaches_wms] = NEVER
     timeline.allocated = allocated
 
@@ -130,18 +142,25 @@ def _warehouse(rng, timeline: Timeline, orders: Orders, has) -> None:
     timeline.split[presale] = allocated[presale] - 60
 
     expedited = has("expedited")
-    pick_time = np.where(expedited, _between(rng, 10 * MINUTE, 2 * HOUR, count),
-                         _between(rng, 30 * MINUTE, 8 * HOUR, count))
+    pick_time = np.where(
+        expedited,
+        _between(rng, 10 * MINUTE, 2 * HOUR, count),
+        _between(rng, 30 * MINUTE, 8 * HOUR, count),
+    )
     pick_time += np.where(has("special_packaging"), HOUR, 0)
     picked = np.where(reaches_wms, allocated + pick_time, NEVER)
     timeline.picked = picked
     created = np.where(reaches_wms, picked + _between(rng, MINUTE, 20 * MINUTE, count), NEVER)
     timeline.shipment_created = created
-    handed = created + np.where(expedited, _between(rng, 10 * MINUTE, HOUR, count),
-                                _between(rng, 30 * MINUTE, 10 * HOUR, count))
+    handed = created + np.where(
+        expedited,
+        _between(rng, 10 * MINUTE, HOUR, count),
+        _between(rng, 30 * MINUTE, 10 * HOUR, count),
+    )
     # Same-day orders must leave within 12 hours of payment, others within 48.
-    timeline.ship_by = np.where(reaches_wms, paid + np.where(expedited, 12 * HOUR, 48 * HOUR),
-                                NEVER)
+    timeline.ship_by = np.where(
+        reaches_wms, paid + np.where(expedited, 12 * HOUR, 48 * HOUR), NEVER
+    )
     late = has("late_handoff") & reaches_wms
     handed[late] = timeline.ship_by[late] + _between(rng, HOUR, 30 * HOUR, int(late.sum()))
     timeline.handed_over = np.where(reaches_wms, handed, NEVER)
@@ -170,8 +189,9 @@ def _delivery(rng, timeline: Timeline, orders: Orders, has) -> None:
     transit = (rng.uniform(0.35, 0.8, count) * (window - 12 * HOUR)).astype(np.int64)
     arrival = timeline.handed_over + transit
     overdue = has("delivery_overdue")
-    arrival[overdue] = timeline.promised[overdue] + _between(rng, 2 * HOUR, 72 * HOUR,
-                                                             int(overdue.sum()))
+    arrival[overdue] = timeline.promised[overdue] + _between(
+        rng, 2 * HOUR, 72 * HOUR, int(overdue.sum())
+    )
     stalled = has("tracking_stalled")
     timeline.stall_seconds[stalled] = _between(rng, 50 * HOUR, 120 * HOUR, int(stalled.sum()))
     arrival += timeline.stall_seconds
@@ -179,8 +199,9 @@ def _delivery(rng, timeline: Timeline, orders: Orders, has) -> None:
     timeline.terminal[has("rejected_by_recipient")] = REJECTED
     timeline.terminal[has("returned_to_sender")] = RETURNED
     lost_or_damaged = has("lost_or_damaged")
-    timeline.terminal[lost_or_damaged] = np.where(rng.random(int(lost_or_damaged.sum())) < 0.5,
-                                                  LOST, DAMAGED)
+    timeline.terminal[lost_or_damaged] = np.where(
+        rng.random(int(lost_or_damaged.sum())) < 0.5, LOST, DAMAGED
+    )
     timeline.arrival = np.where(shipped, arrival, NEVER)
 
 
@@ -188,9 +209,11 @@ def _in_daytime(rng, arrival: np.ndarray) -> np.ndarray:
     """Couriers deliver between 08:00 and 21:00: later arrivals move to the next morning."""
     time_of_day = arrival % DAY
     morning = _between(rng, 8 * HOUR, 10 * HOUR, len(arrival))
-    return np.where(time_of_day < 8 * HOUR, arrival - time_of_day + morning,
-                    np.where(time_of_day >= 21 * HOUR, arrival - time_of_day + DAY + morning,
-                             arrival))
+    return np.where(
+        time_of_day < 8 * HOUR,
+        arrival - time_of_day + morning,
+        np.where(time_of_day >= 21 * HOUR, arrival - time_of_day + DAY + morning, arrival),
+    )
 
 
 def _cancellations(rng, timeline: Timeline, has) -> None:
@@ -210,21 +233,36 @@ def _cancellations(rng, timeline: Timeline, has) -> None:
     cancel_at = np.where(refund_first, cancel_after_refund, NEVER)
     gives_up = in_wms & (
         has("duplicate_order")
-        | ((has("address_incomplete") | has("phone_invalid") | has("receiver_missing"))
-           & (rng.random(count) < 0.1))
+        | (
+            (has("address_incomplete") | has("phone_invalid") | has("receiver_missing"))
+            & (rng.random(count) < 0.1)
+        )
         | ((has("sku_unknown") | has("variant_unavailable")) & (rng.random(count) < 0.2))
         | ((has("sku_discontinued") | has("out_of_stock")) & (rng.random(count) < 0.5))
     )
     # Ordinary customers change their mind too (about 1%), not an exception.
     clean_change_of_mind = in_wms & (rng.random(count) < 0.01) & ~has("missing_in_wms")
     stop = (gives_up | clean_change_of_mind) & ~refund_first
-    stop_at = np.where(has("out_of_stock"), timeline.stock_out + _between(rng, HOUR, 6 * HOUR,
-                                                                          count), before_shipment)
+    stop_at = np.where(
+        has("out_of_stock"),
+        timeline.stock_out + _between(rng, HOUR, 6 * HOUR, count),
+        before_shipment,
+    )
     cancel_at = np.where(stop, stop_at, cancel_at)
     timeline.cancelled = np.minimum(timeline.cancelled, cancel_at)
     cancelled = timeline.cancelled < NEVER
-    for step in ("stock_out", "allocated", "split", "picked", "shipment_created", "ship_by",
-                 "promised", "handed_over", "arrival", "address_changed"):
+    for step in (
+        "stock_out",
+        "allocated",
+        "split",
+        "picked",
+        "shipment_created",
+        "ship_by",
+        "promised",
+        "handed_over",
+        "arrival",
+        "address_changed",
+    ):
         times = getattr(timeline, step)
         if step in ("ship_by", "promised", "arrival"):
             times[cancelled & (timeline.shipment_created > timeline.cancelled)] = NEVER
@@ -234,8 +272,9 @@ def _cancellations(rng, timeline: Timeline, has) -> None:
     timeline.promised[timeline.shipment_created == NEVER] = NEVER
     timeline.arrival[timeline.handed_over == NEVER] = NEVER
     refunds = cancelled & (timeline.paid < timeline.cancelled)
-    timeline.refunded[refunds] = timeline.cancelled[refunds] + _between(rng, MINUTE, HOUR,
-                                                                         int(refunds.sum()))
+    timeline.refunded[refunds] = timeline.cancelled[refunds] + _between(
+        rng, MINUTE, HOUR, int(refunds.sum())
+    )
 
 
 def _after_sales(rng, timeline: Timeline) -> None:
@@ -244,6 +283,8 @@ def _after_sales(rng, timeline: Timeline) -> None:
     delivered = (timeline.arrival < NEVER) & (timeline.terminal == DELIVERED)
     returns = delivered & (rng.random(count) < 0.015) & (timeline.refund_requested == NEVER)
     timeline.refund_requested[returns] = timeline.arrival[returns] + _between(
-        rng, DAY, 5 * DAY, int(returns.sum()))
+        rng, DAY, 5 * DAY, int(returns.sum())
+    )
     timeline.refunded[returns] = timeline.refund_requested[returns] + _between(
-        rng, HOUR, 48 * HOUR, int(returns.sum()))
+        rng, HOUR, 48 * HOUR, int(returns.sum())
+    )

@@ -25,7 +25,7 @@ class Scans:
     """One entry per tracking event, shipment-major and in time order within a shipment."""
 
     order: np.ndarray
-    event: np.ndarray    # index into TRACKING_EVENTS
+    event: np.ndarray  # index into TRACKING_EVENTS
     at: np.ndarray
     location: np.ndarray  # index into the location list below
     locations: tuple[str, ...]
@@ -39,8 +39,9 @@ def parcel_scans(rng: np.random.Generator, orders: Orders, timeline: Timeline) -
     terminal = timeline.terminal[shipped]
     arrival = timeline.arrival[shipped]
     # A returned parcel went out for delivery, failed, and was sent back some hours later.
-    base_end = np.where(terminal == RETURNED, arrival - rng.integers(6, 40, count) * HOUR,
-                        arrival) - stall
+    base_end = (
+        np.where(terminal == RETURNED, arrival - rng.integers(6, 40, count) * HOUR, arrival) - stall
+    )
     out_for_delivery = base_end - rng.integers(HOUR, 4 * HOUR, count)
     out_for_delivery = np.maximum(out_for_delivery, handed + HOUR // 2)
     span = out_for_delivery - handed
@@ -66,16 +67,24 @@ def parcel_scans(rng: np.random.Generator, orders: Orders, timeline: Timeline) -
 
     keep = at < NEVER
     order = np.repeat(shipped, keep.sum(axis=1))
-    locations = tuple(dict.fromkeys(
-        [w.city for w in ref.WAREHOUSES] + list(HUB_CITIES) + [row[1] for row in ref.DESTINATIONS]))
+    locations = tuple(
+        dict.fromkeys(
+            [w.city for w in ref.WAREHOUSES]
+            + list(HUB_CITIES)
+            + [row[1] for row in ref.DESTINATIONS]
+        )
+    )
     location_index = {city: index for index, city in enumerate(locations)}
-    origin = np.array([location_index[w.city] for w in ref.WAREHOUSES],
-                      dtype=np.int16)[orders.warehouse[shipped]]
-    destination = np.array([location_index[row[1]] for row in ref.DESTINATIONS],
-                           dtype=np.int16)[orders.destination[shipped]]
+    origin = np.array([location_index[w.city] for w in ref.WAREHOUSES], dtype=np.int16)[
+        orders.warehouse[shipped]
+    ]
+    destination = np.array([location_index[row[1]] for row in ref.DESTINATIONS], dtype=np.int16)[
+        orders.destination[shipped]
+    ]
     hubs = np.array([location_index[city] for city in HUB_CITIES], dtype=np.int16)
     location = hubs[rng.integers(0, len(HUB_CITIES), (count, columns), dtype=np.int16)]
     location[:, 0] = origin
     location[:, -2:] = destination[:, None]
-    return Scans(order=order, event=event[keep], at=at[keep], location=location[keep],
-                 locations=locations)
+    return Scans(
+        order=order, event=event[keep], at=at[keep], location=location[keep], locations=locations
+    )

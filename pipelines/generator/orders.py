@@ -17,8 +17,34 @@ DAY = 86_400
 HOUR = 3_600
 MINUTE = 60
 # Share of a day's orders in each hour: quiet nights, a lunch bump, a strong evening.
-HOURLY = np.array([2.0, 1.0, 0.5, 0.3, 0.2, 0.3, 0.6, 1.5, 3.0, 4.5, 5.5, 5.5, 5.0, 5.0,
-                   5.5, 5.5, 5.0, 4.5, 4.5, 5.5, 7.0, 8.0, 7.5, 5.0])
+HOURLY = np.array(
+    [
+        2.0,
+        1.0,
+        0.5,
+        0.3,
+        0.2,
+        0.3,
+        0.6,
+        1.5,
+        3.0,
+        4.5,
+        5.5,
+        5.5,
+        5.0,
+        5.0,
+        5.5,
+        5.5,
+        5.0,
+        4.5,
+        4.5,
+        5.5,
+        7.0,
+        8.0,
+        7.5,
+        5.0,
+    ]
+)
 # On the promotion day the rush starts at midnight, when the discounts open.
 PROMOTION_HOURLY = HOURLY.copy()
 PROMOTION_HOURLY[0:2] = (30.0, 12.0)
@@ -82,7 +108,7 @@ class Orders:
     carrier: np.ndarray
     surname: np.ndarray
     given_name: np.ndarray
-    phone: np.ndarray           # int64 mobile number
+    phone: np.ndarray  # int64 mobile number
     street: np.ndarray
     house_number: np.ndarray
     compound: np.ndarray
@@ -102,7 +128,7 @@ class Lines:
 
     order: np.ndarray
     line_number: np.ndarray
-    sku: np.ndarray          # index into the catalogue
+    sku: np.ndarray  # index into the catalogue
     quantity: np.ndarray
     is_presale: np.ndarray
 
@@ -116,21 +142,29 @@ def place_orders(rng: np.random.Generator, count: int, calendar: Calendar, days:
     promotion_offset = (calendar.promotion_day - calendar.first_day).days
     hour = rng.choice(24, size=count, p=HOURLY / HOURLY.sum())
     on_promotion = day_index == promotion_offset
-    hour[on_promotion] = rng.choice(24, size=int(on_promotion.sum()),
-                                    p=PROMOTION_HOURLY / PROMOTION_HOURLY.sum())
+    hour[on_promotion] = rng.choice(
+        24, size=int(on_promotion.sum()), p=PROMOTION_HOURLY / PROMOTION_HOURLY.sum()
+    )
     seconds = hour * HOUR + rng.integers(0, HOUR, size=count)
     return np.sort(calendar.start + day_index * DAY + seconds)
 
 
-def draw_orders(rng: np.random.Generator, count: int, calendar: Calendar, days: int,
-                merchant_count: int, custom_rules: ref.CustomRules) -> Orders:
+def draw_orders(
+    rng: np.random.Generator,
+    count: int,
+    calendar: Calendar,
+    days: int,
+    merchant_count: int,
+    custom_rules: ref.CustomRules,
+) -> Orders:
     placed = place_orders(rng, count, calendar, days)
     merchant_weights = 1.0 / np.arange(1, merchant_count + 1) ** 0.8
     merchant = rng.choice(merchant_count, size=count, p=merchant_weights / merchant_weights.sum())
     channel = rng.choice(len(ref.CHANNELS), size=count, p=ref.CHANNEL_WEIGHTS)
     destination_weights = np.array([row[4] for row in ref.DESTINATIONS])
-    destination = rng.choice(len(ref.DESTINATIONS), size=count,
-                             p=destination_weights / destination_weights.sum())
+    destination = rng.choice(
+        len(ref.DESTINATIONS), size=count, p=destination_weights / destination_weights.sum()
+    )
     return Orders(
         placed=placed,
         merchant=merchant,
@@ -140,8 +174,11 @@ def draw_orders(rng: np.random.Generator, count: int, calendar: Calendar, days: 
         carrier=serving_carrier(rng, channel, destination, custom_rules),
         surname=rng.choice(len(ref.SURNAMES), size=count),
         given_name=rng.choice(len(ref.GIVEN_NAMES), size=count),
-        phone=(np.array(ref.MOBILE_PREFIXES)[rng.integers(0, len(ref.MOBILE_PREFIXES), count)]
-               * 100_000_000 + rng.integers(0, 100_000_000, count)),
+        phone=(
+            np.array(ref.MOBILE_PREFIXES)[rng.integers(0, len(ref.MOBILE_PREFIXES), count)]
+            * 100_000_000
+            + rng.integers(0, 100_000_000, count)
+        ),
         street=rng.integers(0, len(ref.STREETS), count),
         house_number=rng.integers(1, 600, count),
         compound=rng.integers(0, len(ref.COMPOUNDS), count),
@@ -162,8 +199,12 @@ def nearest_warehouse(rng: np.random.Generator, destination: np.ndarray) -> np.n
     return nearest
 
 
-def serving_carrier(rng: np.random.Generator, channel: np.ndarray, destination: np.ndarray,
-                    custom_rules: ref.CustomRules) -> np.ndarray:
+def serving_carrier(
+    rng: np.random.Generator,
+    channel: np.ndarray,
+    destination: np.ndarray,
+    custom_rules: ref.CustomRules,
+) -> np.ndarray:
     """A carrier by the channel's habits, never one that does not serve the province."""
     carrier = rng.choice(len(ref.CARRIERS), size=len(channel), p=ref.CARRIER_WEIGHTS)
     jd_channel = channel == ref.CHANNELS.index("jd")
@@ -179,7 +220,9 @@ def excluded_pairs(custom_rules: ref.CustomRules) -> np.ndarray:
     for carrier_index, carrier in enumerate(ref.CARRIERS):
         for destination_index, row in enumerate(ref.DESTINATIONS):
             matrix[carrier_index, destination_index] = (
-                (carrier, row[0]) in custom_rules.excluded_regions)
+                carrier,
+                row[0],
+            ) in custom_rules.excluded_regions
     return matrix
 
 
@@ -190,16 +233,23 @@ def draw_lines(rng: np.random.Generator, orders: Orders, catalogue: Catalogue) -
     sku = np.empty(len(order), dtype=np.int64)
     line_merchant = orders.merchant[order]
     for merchant_index in np.unique(line_merchant):
-        on_sale = np.flatnonzero((catalogue.merchant_index == merchant_index)
-                                 & ~catalogue.is_discontinued)
+        on_sale = np.flatnonzero(
+            (catalogue.merchant_index == merchant_index) & ~catalogue.is_discontinued
+        )
         cumulative = np.cumsum(catalogue.popularity[on_sale])
         lines_of_merchant = np.flatnonzero(line_merchant == merchant_index)
         draws = rng.random(len(lines_of_merchant)) * cumulative[-1]
-        sku[lines_of_merchant] = on_sale[np.searchsorted(cumulative, draws, side="right")
-                                         .clip(max=len(on_sale) - 1)]
+        sku[lines_of_merchant] = on_sale[
+            np.searchsorted(cumulative, draws, side="right").clip(max=len(on_sale) - 1)
+        ]
     quantity = rng.choice(5, size=len(order), p=[0.8, 0.13, 0.04, 0.02, 0.01]) + 1
-    return Lines(order=order, line_number=line_number, sku=sku, quantity=quantity,
-                 is_presale=np.zeros(len(order), dtype=bool))
+    return Lines(
+        order=order,
+        line_number=line_number,
+        sku=sku,
+        quantity=quantity,
+        is_presale=np.zeros(len(order), dtype=bool),
+    )
 
 
 def line_starts(orders: Orders) -> np.ndarray:

@@ -17,8 +17,11 @@ from pipelines.generator.exception_types import BY_CODE, MINIMUM_PER_TYPE
 from pipelines.generator.orders import DAY, Calendar, Lines, Orders
 
 CLEAN, BELOW_SAFETY, OVERSOLD, MISMATCH = range(4)
-CELL_KIND_CODES = {BELOW_SAFETY: "below_safety_stock", OVERSOLD: "oversold",
-                   MISMATCH: "stock_mismatch"}
+CELL_KIND_CODES = {
+    BELOW_SAFETY: "below_safety_stock",
+    OVERSOLD: "oversold",
+    MISMATCH: "stock_mismatch",
+}
 
 
 @dataclass
@@ -43,8 +46,14 @@ def line_cells(orders: Orders, lines: Lines, calendar: Calendar, sku_count: int)
     return np.where(lines.sku >= 0, cell, -1)
 
 
-def count_snapshots(rng: np.random.Generator, orders: Orders, lines: Lines, catalogue: Catalogue,
-                    calendar: Calendar, days: int) -> tuple[Snapshots, np.ndarray]:
+def count_snapshots(
+    rng: np.random.Generator,
+    orders: Orders,
+    lines: Lines,
+    catalogue: Catalogue,
+    calendar: Calendar,
+    days: int,
+) -> tuple[Snapshots, np.ndarray]:
     """The snapshots and, per line, the cell it reads."""
     sku_count, warehouses = len(catalogue), len(ref.WAREHOUSES)
     cells = days * warehouses * sku_count
@@ -81,8 +90,9 @@ def count_snapshots(rng: np.random.Generator, orders: Orders, lines: Lines, cata
     return snapshots, cell_of_line
 
 
-def _spoil_cells(rng, kind: np.ndarray, cell_of_line: np.ndarray, lines: Lines,
-                 order_count: int) -> None:
+def _spoil_cells(
+    rng, kind: np.ndarray, cell_of_line: np.ndarray, lines: Lines, order_count: int
+) -> None:
     """Pick cells until each stock sub-type touches about its share of orders."""
     known = cell_of_line >= 0
     pairs = np.unique(cell_of_line[known] * order_count + lines.order[known])
@@ -93,5 +103,5 @@ def _spoil_cells(rng, kind: np.ndarray, cell_of_line: np.ndarray, lines: Lines,
         target = max(MINIMUM_PER_TYPE, round(BY_CODE[code].share * order_count))
         touched = np.cumsum(orders_per_cell[occupied[position:]])
         take = max(1, int(np.searchsorted(touched, target, side="right")))
-        kind[occupied[position:position + take]] = cell_kind
+        kind[occupied[position : position + take]] = cell_kind
         position += take

@@ -25,15 +25,38 @@ from pipelines.generator.stock import Snapshots
 from pipelines.generator.truth import World
 
 CHANNEL_ORDER_PREFIX = ("", "", "PDD", "", "WEB")
-CHANNEL_ORDER_BASE = (3_100_000_000_000_000_000, 290_000_000_000, 251_000_000_000_000,
-                      6_900_000_000_000_000_000, 100_000_000_000)
+CHANNEL_ORDER_BASE = (
+    3_100_000_000_000_000_000,
+    290_000_000_000,
+    251_000_000_000_000,
+    6_900_000_000_000_000_000,
+    100_000_000_000,
+)
 CARRIER_WAYBILL_PREFIX = ("SF", "ZT", "YT", "JDX", "EM")
-CARRIER_WAYBILL_BASE = (1_400_000_000_000, 73_000_000_000_000, 8_800_000_000_000,
-                        5_000_000_000_000, 9_870_000_000_000)
-CANCEL_REASONS = ("买家取消", "超时未支付，系统自动关闭", "支付失败，订单关闭", "重复订单，作废",
-                  "缺货取消", "信息有误，联系不上买家", "买家申请退款")
-DETAIL_TEXTS = ("余额不足，支付失败", "收货地址已修改", "预售商品拆单发货", "买家申请退款",
-                "已原路退款", *CANCEL_REASONS)
+CARRIER_WAYBILL_BASE = (
+    1_400_000_000_000,
+    73_000_000_000_000,
+    8_800_000_000_000,
+    5_000_000_000_000,
+    9_870_000_000_000,
+)
+CANCEL_REASONS = (
+    "买家取消",
+    "超时未支付，系统自动关闭",
+    "支付失败，订单关闭",
+    "重复订单，作废",
+    "缺货取消",
+    "信息有误，联系不上买家",
+    "买家申请退款",
+)
+DETAIL_TEXTS = (
+    "余额不足，支付失败",
+    "收货地址已修改",
+    "预售商品拆单发货",
+    "买家申请退款",
+    "已原路退款",
+    *CANCEL_REASONS,
+)
 
 
 @dataclass
@@ -63,7 +86,7 @@ def numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.ChunkedArray:
     """Ids like 'OE00000000042', built in chunks."""
     chunks = []
     for start in range(0, max(len(numbers), 1), ID_CHUNK_ROWS):
-        part = pa.array(numbers[start:start + ID_CHUNK_ROWS])
+        part = pa.array(numbers[start : start + ID_CHUNK_ROWS])
         digits = pc.utf8_lpad(pc.cast(part, pa.string()), width, "0")
         chunks.append(pc.binary_join_element_wise(prefix, digits, ""))
     return pa.chunked_array(chunks, pa.string())
@@ -83,8 +106,9 @@ def money(cents: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
     if missing is not None and missing.any():
         validity = pa.array(~missing).buffers()[1]
         null_count = int(missing.sum())
-    return pa.Array.from_buffers(pa.decimal128(14, 2), len(cents),
-                                 [validity, pa.py_buffer(words.tobytes())], null_count)
+    return pa.Array.from_buffers(
+        pa.decimal128(14, 2), len(cents), [validity, pa.py_buffer(words.tobytes())], null_count
+    )
 
 
 def blank(array: pa.Array, mask: np.ndarray) -> pa.Array:
@@ -118,10 +142,14 @@ def orders_table(world: World, ids: pa.Array, merchant_ids: list[str]) -> DatedT
     paid_seen = t.paid < world.cutoff
     platform_no = pc.binary_join_element_wise(
         text(CHANNEL_ORDER_PREFIX, o.channel),
-        pc.cast(pa.array(np.array(CHANNEL_ORDER_BASE)[o.channel] + o.platform_number * 97),
-                pa.string()), "")
-    receiver = pc.binary_join_element_wise(text(ref.SURNAMES, o.surname),
-                                           text(ref.GIVEN_NAMES, o.given_name), "")
+        pc.cast(
+            pa.array(np.array(CHANNEL_ORDER_BASE)[o.channel] + o.platform_number * 97), pa.string()
+        ),
+        "",
+    )
+    receiver = pc.binary_join_element_wise(
+        text(ref.SURNAMES, o.surname), text(ref.GIVEN_NAMES, o.given_name), ""
+    )
     phone = pc.cast(pa.array(o.phone), pa.string())
     if injected.phone_text:
         positions = np.array(sorted(injected.phone_text))
@@ -136,8 +164,9 @@ def orders_table(world: World, ids: pa.Array, merchant_ids: list[str]) -> DatedT
         "platform_order_no": platform_no,
         "merchant_id": text(merchant_ids, o.merchant),
         "merchant_name": text(ref.MERCHANT_NAMES, o.merchant),
-        "shop_id": pc.binary_join_element_wise(text(merchant_ids, o.merchant),
-                                               text(ref.CHANNEL_SHOP_CODES, o.channel), "-"),
+        "shop_id": pc.binary_join_element_wise(
+            text(merchant_ids, o.merchant), text(ref.CHANNEL_SHOP_CODES, o.channel), "-"
+        ),
         "channel": text(ref.CHANNELS, o.channel),
         "warehouse_id": text([w.warehouse_id for w in ref.WAREHOUSES], o.warehouse),
         "placed_at": timestamps(o.placed),
@@ -151,11 +180,15 @@ def orders_table(world: World, ids: pa.Array, merchant_ids: list[str]) -> DatedT
         "district": blank(text(destination[:, 2], o.destination), problem == 2),
         "address": _addresses(o, problem),
         "priority": text(("normal", "high"), o.priority_high.astype(np.int64)),
-        "designated_carrier": blank(text(ref.CARRIERS, np.maximum(injected.designated_carrier, 0)),
-                                    injected.designated_carrier < 0),
+        "designated_carrier": blank(
+            text(ref.CARRIERS, np.maximum(injected.designated_carrier, 0)),
+            injected.designated_carrier < 0,
+        ),
         "is_expedited": pa.array(injected.is_expedited),
-        "special_request": blank(text(SPECIAL_REQUESTS, np.maximum(injected.special_request, 0)),
-                                 injected.special_request < 0),
+        "special_request": blank(
+            text(SPECIAL_REQUESTS, np.maximum(injected.special_request, 0)),
+            injected.special_request < 0,
+        ),
         "weight_kg": pa.array(world.weight_kg),
     }
     return _table("orders", columns, o.placed // DAY)
@@ -166,9 +199,16 @@ def _addresses(o, problem: np.ndarray) -> pa.Array:
     street = text(ref.STREETS, o.street)
     compound = text(ref.COMPOUNDS, o.compound)
     full = pc.binary_join_element_wise(
-        street, pc.cast(pa.array(o.house_number), pa.string()), "号", compound,
-        pc.cast(pa.array(o.building), pa.string()), "栋",
-        pc.cast(pa.array(o.room), pa.string()), "室", "")
+        street,
+        pc.cast(pa.array(o.house_number), pa.string()),
+        "号",
+        compound,
+        pc.cast(pa.array(o.building), pa.string()),
+        "栋",
+        pc.cast(pa.array(o.room), pa.string()),
+        "室",
+        "",
+    )
     no_number = pc.binary_join_element_wise(street, compound, "附近", "")
     return pc.if_else(pa.array(problem == 1), no_number, full)
 
@@ -176,7 +216,8 @@ def _addresses(o, problem: np.ndarray) -> pa.Array:
 def sku_texts(world: World) -> pa.Array:
     lines = world.lines
     skus = pa.array(world.catalogue.sku.tolist(), pa.string()).take(
-        pa.array(np.maximum(lines.sku, 0)))
+        pa.array(np.maximum(lines.sku, 0))
+    )
     if world.injected.unknown_sku_text:
         positions = np.array(sorted(world.injected.unknown_sku_text))
         mask = np.zeros(len(lines), dtype=bool)
@@ -227,8 +268,11 @@ def order_events_table(world: World, ids: pa.Array) -> DatedTable:
         order_parts.append(happened)
         at_parts.append(times[happened])
         type_parts.append(np.full(len(happened), type_index, dtype=np.int8))
-        detail_parts.append(np.full(len(happened), -1) if detail is None
-                            else np.broadcast_to(detail, times.shape)[happened])
+        detail_parts.append(
+            np.full(len(happened), -1)
+            if detail is None
+            else np.broadcast_to(detail, times.shape)[happened]
+        )
     at = np.concatenate(at_parts)
     del at_parts
     chronological = np.argsort(at, kind="stable")
@@ -244,7 +288,8 @@ def order_events_table(world: World, ids: pa.Array) -> DatedTable:
         "event_type": labels(event_types, event_type),
         "event_at": timestamps(at),
         "detail": pa.DictionaryArray.from_arrays(
-            pa.array(np.maximum(detail, 0).astype(np.int32), mask=detail < 0), dictionary),
+            pa.array(np.maximum(detail, 0).astype(np.int32), mask=detail < 0), dictionary
+        ),
     }
     return _table("order_events", columns, at // DAY)
 
@@ -273,8 +318,8 @@ def shipments_table(world: World, ids: pa.Array) -> tuple[DatedTable, pa.Array]:
     sequence[shipped] = np.arange(1, len(shipped) + 1)
     waybill_numbers = np.array(CARRIER_WAYBILL_BASE)[o.carrier] + sequence * 31
     tracking = pc.binary_join_element_wise(
-        text(CARRIER_WAYBILL_PREFIX, o.carrier), pc.cast(pa.array(waybill_numbers), pa.string()),
-        "")
+        text(CARRIER_WAYBILL_PREFIX, o.carrier), pc.cast(pa.array(waybill_numbers), pa.string()), ""
+    )
     columns = {
         "shipment_id": numbered("SP", sequence[shipped], 10),
         "order_id": ids.take(pa.array(shipped)),
@@ -311,8 +356,9 @@ def tickets_table(world: World, ids: pa.Array, tickets: Tickets) -> DatedTable:
         "order_id": ids.take(pa.array(tickets.order[chosen])),
         "channel": text(TICKET_CHANNELS, tickets.channel[chosen]),
         "category": text(CATEGORIES, tickets.category[chosen]),
-        "rating": pa.array(tickets.rating[chosen].astype(np.int32),
-                           mask=tickets.rating[chosen] == 0),
+        "rating": pa.array(
+            tickets.rating[chosen].astype(np.int32), mask=tickets.rating[chosen] == 0
+        ),
         "content": text(CONTENT_TEXTS, tickets.content[chosen]),
         "opened_at": timestamps(tickets.opened[chosen]),
         "resolved_at": timestamps(resolved, resolved >= world.cutoff),
@@ -330,8 +376,9 @@ def handling_log_table(ids: pa.Array, actions: Actions) -> DatedTable:
         "action_at": timestamps(actions.at),
         "team": text(TEAMS, actions.team),
         "handler": text(handler_names(), actions.handler),
-        "resolution": blank(text(RESOLUTIONS, np.maximum(actions.resolution, 0)),
-                            actions.resolution < 0),
+        "resolution": blank(
+            text(RESOLUTIONS, np.maximum(actions.resolution, 0)), actions.resolution < 0
+        ),
     }
     day = actions.at // DAY
     return _table("handling_log", columns, day)
@@ -364,4 +411,3 @@ def stock_snapshots_table(snapshots: Snapshots, catalogue: Catalogue, first_day:
         "platform_available": pa.array(snapshots.platform_available.astype(np.int32)),
     }
     return _table("stock_snapshots", columns, day)
-

@@ -45,7 +45,7 @@ class Truth:
     """One entry per (order, sub-type); times in local seconds."""
 
     order: np.ndarray
-    code: np.ndarray          # index into CODES
+    code: np.ndarray  # index into CODES
     observable: np.ndarray
 
 
@@ -74,8 +74,9 @@ def find_truth(world: World) -> Truth:
         found.append((code, mask, observable))
     orders = np.concatenate([np.flatnonzero(mask) for _, mask, _ in found])
     codes = np.concatenate([np.full(int(mask.sum()), CODES.index(code)) for code, mask, _ in found])
-    observable = np.concatenate([np.broadcast_to(times, mask.shape)[mask]
-                                 for _, mask, times in found])
+    observable = np.concatenate(
+        [np.broadcast_to(times, mask.shape)[mask] for _, mask, times in found]
+    )
     return Truth(order=orders, code=codes, observable=observable.astype(np.int64))
 
 
@@ -91,8 +92,9 @@ def _orders_with_lines(world: World, line_mask: np.ndarray) -> np.ndarray:
 
 
 def _merchant_switched_on(world: World, code: str) -> np.ndarray:
-    switched_on = [int(merchant_id[1:]) - 1 for merchant_id in
-                   world.custom_rules.merchants_with.get(code, ())]
+    switched_on = [
+        int(merchant_id[1:]) - 1 for merchant_id in world.custom_rules.merchants_with.get(code, ())
+    ]
     return np.isin(world.orders.merchant, switched_on)
 
 
@@ -157,6 +159,7 @@ def _cell_rule(kind: int):
         line_mask = np.zeros(len(w.lines), dtype=bool)
         line_mask[known] = w.snapshots.kind[w.cell_of_line[known]] == kind
         return _orders_with_lines(w, line_mask), w.orders.placed
+
     return rule
 
 
@@ -177,8 +180,9 @@ def late_handoff(w: World):
 def delivery_overdue(w: World):
     t = w.timeline
     ended = _seen(w, t.arrival)
-    late = ((ended & (t.terminal == DELIVERED) & (t.arrival > t.promised))
-            | (~ended & (t.promised <= w.cutoff)))
+    late = (ended & (t.terminal == DELIVERED) & (t.arrival > t.promised)) | (
+        ~ended & (t.promised <= w.cutoff)
+    )
     return _seen(w, t.shipment_created) & late, t.promised
 
 
@@ -203,6 +207,7 @@ def _terminal_rule(*kinds: int):
     def rule(w: World):
         t = w.timeline
         return _seen(w, t.arrival) & np.isin(t.terminal, kinds), t.arrival
+
     return rule
 
 
@@ -219,6 +224,7 @@ def _ticket_rule(category: str):
         observable = np.full(len(w.orders), NEVER, dtype=np.int64)
         np.minimum.at(observable, tickets.order[chosen], tickets.opened[chosen])
         return observable < NEVER, observable
+
     return rule
 
 
@@ -234,8 +240,7 @@ def duplicate_order(w: World):
 def missing_in_wms(w: World):
     t = w.timeline
     due = t.paid + MISSING_IN_WMS
-    mask = (_seen(w, t.paid) & ~_seen(w, t.wms_received) & ~_seen(w, t.cancelled)
-            & (due <= w.cutoff))
+    mask = _seen(w, t.paid) & ~_seen(w, t.wms_received) & ~_seen(w, t.cancelled) & (due <= w.cutoff)
     return mask, due
 
 
@@ -262,13 +267,17 @@ def presale_mixed(w: World):
 
 def remote_region_note(w: World):
     remote = np.array([row[0] in REMOTE_PROVINCES for row in ref.DESTINATIONS])
-    return (_merchant_switched_on(w, "remote_region_note") & remote[w.orders.destination],
-            w.orders.placed)
+    return (
+        _merchant_switched_on(w, "remote_region_note") & remote[w.orders.destination],
+        w.orders.placed,
+    )
 
 
 def heavy_parcel(w: World):
-    return (_merchant_switched_on(w, "heavy_parcel") & (w.weight_kg > HEAVY_PARCEL_KG),
-            w.orders.placed)
+    return (
+        _merchant_switched_on(w, "heavy_parcel") & (w.weight_kg > HEAVY_PARCEL_KG),
+        w.orders.placed,
+    )
 
 
 def _by_kind(code: str):

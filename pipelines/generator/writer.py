@@ -24,8 +24,9 @@ def _plain(table: pa.Table) -> pa.Table:
     """Dictionary-encoded columns as plain values: files carry the contract's types."""
     for position, field in enumerate(table.schema):
         if pa.types.is_dictionary(field.type):
-            table = table.set_column(position, field.name,
-                                     table.column(position).cast(field.type.value_type))
+            table = table.set_column(
+                position, field.name, table.column(position).cast(field.type.value_type)
+            )
     return table
 
 
@@ -38,18 +39,21 @@ def _write(table: pa.Table, path: Path, file_format: str) -> None:
         pq.write_table(table, path)
 
 
-def _with_insertions(table: pa.Table, first_row: int, insertions: Insertions,
-                     chosen: np.ndarray) -> pa.Table:
+def _with_insertions(
+    table: pa.Table, first_row: int, insertions: Insertions, chosen: np.ndarray
+) -> pa.Table:
     """Real rows keep their order; each extra row lands right after the row it follows."""
     extra = insertions.rows.take(pa.array(chosen))
     combined = pa.concat_tables([as_text(table), extra])
-    position = np.concatenate([np.arange(table.num_rows) * 2,
-                               (insertions.after_row[chosen] - first_row) * 2 + 1])
+    position = np.concatenate(
+        [np.arange(table.num_rows) * 2, (insertions.after_row[chosen] - first_row) * 2 + 1]
+    )
     return combined.take(pa.array(np.argsort(position, kind="stable")))
 
 
-def write_daily_files(dated: DatedTable, inbox: Path, file_format: str,
-                      insertions: Insertions | None = None) -> list[Path]:
+def write_daily_files(
+    dated: DatedTable, inbox: Path, file_format: str, insertions: Insertions | None = None
+) -> list[Path]:
     domain = load_contract()[dated.name].domain
     if len(dated.day) == 0:
         return []  # a day without rows gets no file, and so does a table without any
@@ -61,8 +65,7 @@ def write_daily_files(dated: DatedTable, inbox: Path, file_format: str,
     for day, start, end in zip(days.tolist(), starts.tolist(), ends.tolist(), strict=True):
         table = dated.table.slice(start, end - start)
         if insertions is not None:
-            chosen = np.flatnonzero((insertions.after_row >= start)
-                                    & (insertions.after_row < end))
+            chosen = np.flatnonzero((insertions.after_row >= start) & (insertions.after_row < end))
             if len(chosen):
                 table = _with_insertions(table, start, insertions, chosen)
         date = EPOCH + dt.timedelta(days=day)

@@ -27,15 +27,19 @@ def build(directory: Path, orders: int) -> None:
     database.execute("set threads = 2")
     database.execute("set preserve_insertion_order = false")
     types = database.execute(
-        "select * from (values " + ", ".join(
+        "select * from (values "
+        + ", ".join(
             f"('{code}', '{family}', '{priority}', {float(sla)}, '{team}', '{cause}', "
             f"'{ACTIONS[cause]}', '{key}')"
-            for code, (family, priority, sla, team, cause, key, _) in EXCEPTION_TYPES.items())
+            for code, (family, priority, sla, team, cause, key, _) in EXCEPTION_TYPES.items()
+        )
         + ") as t(exception_type, family, priority, sla_hours, owner_team, root_cause,"
-        " suggested_action, key_type)").df()
+        " suggested_action, key_type)"
+    ).df()
     database.register("types", types)
-    database.execute("create table exception_types as select row_number() over () - 1 as n, * "
-                     "from types")
+    database.execute(
+        "create table exception_types as select row_number() over () - 1 as n, * from types"
+    )
     count = len(types)
     database.execute(f"""
         create table fct_orders as
@@ -127,8 +131,9 @@ def build(directory: Path, orders: int) -> None:
     """)
     database.execute("drop table fct_orders")
     for name in ("fct_orders", "fct_order_exceptions"):
-        database.execute(f"create view {name} as select * from "
-                         f"read_parquet('{directory / (name + '.parquet')}')")
+        database.execute(
+            f"create view {name} as select * from read_parquet('{directory / (name + '.parquet')}')"
+        )
     for name, sql in REPORTS_SQL.items():
         database.execute(f"copy ({sql}) to '{directory / (name + '.parquet')}' (format parquet)")
     database.execute(f"""copy (select * exclude (n, key_type) from exception_types)

@@ -27,43 +27,113 @@ WAREHOUSES = ("WH-HZ", "WH-SZ")
 CHANNELS = ("taobao", "jd", "pinduoduo", "douyin", "own_shop")
 CARRIERS = ("sf", "zto", "yto", "jd_logistics", "ems")
 PROVINCES = (
-    "浙江省", "广东省", "江苏省", "上海市", "北京市", "四川省", "新疆维吾尔自治区", "西藏自治区",
+    "浙江省",
+    "广东省",
+    "江苏省",
+    "上海市",
+    "北京市",
+    "四川省",
+    "新疆维吾尔自治区",
+    "西藏自治区",
 )
 SKUS = tuple(f"SKU-{n:03d}-{size}" for n in range(1, 9) for size in ("S", "M"))
 
 # exception_type: family, priority, sla_hours, owner_team, root_cause, recurrence key type, weight
 EXCEPTION_TYPES = {
     "payment_failed": ("payment", "P1", 2, "finance", "payment_channel_issue", "customer_phone", 3),
-    "payment_timeout": ("payment", "P3", 24, "customer_service", "payment_channel_issue",
-                        "customer_phone", 3),
+    "payment_timeout": (
+        "payment",
+        "P3",
+        24,
+        "customer_service",
+        "payment_channel_issue",
+        "customer_phone",
+        3,
+    ),
     "amount_mismatch": ("payment", "P2", 8, "finance", "pricing_sync_error", "merchant", 1),
-    "refund_before_shipment": ("payment", "P2", 4, "customer_service", "customer_changed_mind",
-                               "customer_phone", 2),
-    "address_incomplete": ("info", "P3", 2, "customer_service", "no_checkout_address_validation",
-                           "address", 6),
-    "phone_invalid": ("info", "P3", 2, "customer_service", "bad_customer_data", "customer_phone",
-                      3),
-    "receiver_missing": ("info", "P3", 2, "customer_service", "bad_customer_data",
-                         "customer_phone", 1),
+    "refund_before_shipment": (
+        "payment",
+        "P2",
+        4,
+        "customer_service",
+        "customer_changed_mind",
+        "customer_phone",
+        2,
+    ),
+    "address_incomplete": (
+        "info",
+        "P3",
+        2,
+        "customer_service",
+        "no_checkout_address_validation",
+        "address",
+        6,
+    ),
+    "phone_invalid": (
+        "info",
+        "P3",
+        2,
+        "customer_service",
+        "bad_customer_data",
+        "customer_phone",
+        3,
+    ),
+    "receiver_missing": (
+        "info",
+        "P3",
+        2,
+        "customer_service",
+        "bad_customer_data",
+        "customer_phone",
+        1,
+    ),
     "sku_unknown": ("info", "P2", 4, "merchant", "product_master_out_of_sync", "sku", 1),
     "out_of_stock": ("inventory", "P1", 1, "warehouse", "replenishment_policy", "sku", 6),
     "below_safety_stock": ("inventory", "P2", 4, "warehouse", "replenishment_policy", "sku", 3),
     "oversold": ("inventory", "P1", 1, "merchant", "replenishment_policy", "sku", 2),
     "sku_discontinued": ("inventory", "P2", 4, "merchant", "listing_not_updated", "sku", 1),
     "late_handoff": ("logistics", "P2", 12, "warehouse", "carrier_capacity", "carrier_route", 5),
-    "delivery_overdue": ("logistics", "P2", 24, "customer_service", "carrier_capacity",
-                         "carrier_route", 4),
-    "rejected_by_recipient": ("logistics", "P3", 24, "customer_service", "undeliverable_region",
-                              "address", 2),
-    "lost_or_damaged": ("logistics", "P1", 24, "customer_service", "carrier_handling",
-                        "carrier_route", 1),
+    "delivery_overdue": (
+        "logistics",
+        "P2",
+        24,
+        "customer_service",
+        "carrier_capacity",
+        "carrier_route",
+        4,
+    ),
+    "rejected_by_recipient": (
+        "logistics",
+        "P3",
+        24,
+        "customer_service",
+        "undeliverable_region",
+        "address",
+        2,
+    ),
+    "lost_or_damaged": (
+        "logistics",
+        "P1",
+        24,
+        "customer_service",
+        "carrier_handling",
+        "carrier_route",
+        1,
+    ),
     "wrong_item": ("fulfilment", "P1", 4, "warehouse", "picking_error", "customer_phone", 2),
     "missing_item": ("fulfilment", "P1", 4, "warehouse", "picking_error", "customer_phone", 2),
     "sync_delay": ("system", "P2", 0.5, "tech", "integration_fault", "merchant", 2),
     "duplicate_order": ("system", "P3", 4, "tech", "integration_fault", "merchant", 1),
     "stock_mismatch": ("system", "P2", 4, "tech", "inventory_sync", "sku", 1),
-    "designated_carrier": ("special", "P4", 24, "warehouse", "special_request_handling",
-                           "merchant", 2),
+    "designated_carrier": (
+        "special",
+        "P4",
+        24,
+        "warehouse",
+        "special_request_handling",
+        "merchant",
+        2,
+    ),
     "heavy_parcel": ("special", "P3", 12, "warehouse", "special_request_handling", "merchant", 1),
 }
 FAMILIES = ("payment", "info", "inventory", "logistics", "fulfilment", "system", "special")
@@ -84,8 +154,7 @@ ACTIONS = {
     "inventory_sync": "Reconcile platform and WMS stock daily",
     "special_request_handling": "Preset handling per merchant rule",
 }
-RESOLUTIONS = (("shipped", 60), ("reshipped", 15), ("cancelled", 12), ("refunded", 10),
-               ("lost", 3))
+RESOLUTIONS = (("shipped", 60), ("reshipped", 15), ("cancelled", 12), ("refunded", 10), ("lost", 3))
 BEIJING = timedelta(hours=8)
 
 
@@ -103,19 +172,21 @@ def _orders(rng: random.Random, orders_per_day: int) -> pd.DataFrame:
             number += 1
             local = day + timedelta(seconds=rng.randint(0, 86_399))
             merchant = rng.choice(list(MERCHANTS))
-            rows.append({
-                "order_id": f"O{number:06d}",
-                "merchant_id": merchant,
-                "merchant_name": MERCHANTS[merchant],
-                "warehouse_id": rng.choice(WAREHOUSES),
-                "channel": rng.choice(CHANNELS),
-                "carrier": rng.choice(CARRIERS),
-                "province": rng.choice(PROVINCES),
-                "placed_at": local - BEIJING,
-                "week": iso_week(local),
-                "phone": f"13{rng.randint(0, 9)}{rng.randint(0, 399):04d}0000",
-                "sku": rng.choice(SKUS),
-            })
+            rows.append(
+                {
+                    "order_id": f"O{number:06d}",
+                    "merchant_id": merchant,
+                    "merchant_name": MERCHANTS[merchant],
+                    "warehouse_id": rng.choice(WAREHOUSES),
+                    "channel": rng.choice(CHANNELS),
+                    "carrier": rng.choice(CARRIERS),
+                    "province": rng.choice(PROVINCES),
+                    "placed_at": local - BEIJING,
+                    "week": iso_week(local),
+                    "phone": f"13{rng.randint(0, 9)}{rng.randint(0, 399):04d}0000",
+                    "sku": rng.choice(SKUS),
+                }
+            )
         day += timedelta(days=1)
     return pd.DataFrame(rows)
 
@@ -127,8 +198,9 @@ def _exceptions(rng: random.Random, orders: pd.DataFrame, as_of: datetime) -> pd
     for order in orders.itertuples(index=False):
         # Logistics gets worse in the last three weeks with ZTO: a story for "what changed".
         late_zto = order.carrier == "zto" and order.week >= "2026-W45"
-        count = rng.choices((0, 1, 2), weights=(78, 18, 4))[0] + (1 if late_zto and rng.random()
-                                                                  < 0.5 else 0)
+        count = rng.choices((0, 1, 2), weights=(78, 18, 4))[0] + (
+            1 if late_zto and rng.random() < 0.5 else 0
+        )
         chosen = set(rng.choices(codes, weights=weights, k=count))
         if late_zto and count and rng.random() < 0.6:
             chosen.add("late_handoff")
@@ -139,8 +211,13 @@ def _exceptions(rng: random.Random, orders: pd.DataFrame, as_of: datetime) -> pd
             resolved = detected + timedelta(hours=handling)
             is_open = resolved > as_of or rng.random() < 0.02
             first_response = detected + timedelta(hours=min(handling, rng.uniform(0.05, 1.5)))
-            resolution = None if is_open else rng.choices(
-                [r for r, _ in RESOLUTIONS], weights=[w for _, w in RESOLUTIONS])[0]
+            resolution = (
+                None
+                if is_open
+                else rng.choices([r for r, _ in RESOLUTIONS], weights=[w for _, w in RESOLUTIONS])[
+                    0
+                ]
+            )
             key = {
                 "customer_phone": order.phone,
                 "address": f"{order.province}某区{order.phone[-4:]}号",
@@ -148,37 +225,39 @@ def _exceptions(rng: random.Random, orders: pd.DataFrame, as_of: datetime) -> pd
                 "carrier_route": f"{order.carrier}:{order.province}",
                 "merchant": order.merchant_id,
             }[key_type]
-            rows.append({
-                "exception_id": f"E-{order.order_id}-{code}",
-                "order_id": order.order_id,
-                "merchant_id": order.merchant_id,
-                "merchant_name": order.merchant_name,
-                "warehouse_id": order.warehouse_id,
-                "channel": order.channel,
-                "carrier": order.carrier,
-                "province": order.province,
-                "sku": order.sku if family in ("inventory", "info", "fulfilment") else None,
-                "family": family,
-                "exception_type": code,
-                "priority": priority,
-                "owner_team": team,
-                "placed_at": order.placed_at,
-                "week": order.week,
-                "detected_at": detected,
-                "first_response_at": None if is_open and rng.random() < 0.5 else first_response,
-                "resolved_at": None if is_open else resolved,
-                "resolution": resolution,
-                "handling_hours": None if is_open else handling,
-                "sla_hours": float(sla),
-                "is_within_sla": (not is_open) and handling <= sla,
-                "is_open": is_open,
-                "is_overdue": is_open and detected + timedelta(hours=sla) < as_of,
-                "root_cause": cause,
-                "suggested_action": ACTIONS[cause],
-                "recurrence_key": f"{key_type}:{key}",
-                "is_recurrence": False,
-                "is_success": resolution in ("shipped", "reshipped"),
-            })
+            rows.append(
+                {
+                    "exception_id": f"E-{order.order_id}-{code}",
+                    "order_id": order.order_id,
+                    "merchant_id": order.merchant_id,
+                    "merchant_name": order.merchant_name,
+                    "warehouse_id": order.warehouse_id,
+                    "channel": order.channel,
+                    "carrier": order.carrier,
+                    "province": order.province,
+                    "sku": order.sku if family in ("inventory", "info", "fulfilment") else None,
+                    "family": family,
+                    "exception_type": code,
+                    "priority": priority,
+                    "owner_team": team,
+                    "placed_at": order.placed_at,
+                    "week": order.week,
+                    "detected_at": detected,
+                    "first_response_at": None if is_open and rng.random() < 0.5 else first_response,
+                    "resolved_at": None if is_open else resolved,
+                    "resolution": resolution,
+                    "handling_hours": None if is_open else handling,
+                    "sla_hours": float(sla),
+                    "is_within_sla": (not is_open) and handling <= sla,
+                    "is_open": is_open,
+                    "is_overdue": is_open and detected + timedelta(hours=sla) < as_of,
+                    "root_cause": cause,
+                    "suggested_action": ACTIONS[cause],
+                    "recurrence_key": f"{key_type}:{key}",
+                    "is_recurrence": False,
+                    "is_success": resolution in ("shipped", "reshipped"),
+                }
+            )
     frame = pd.DataFrame(rows).sort_values("detected_at", kind="stable")
     # A recurrence: the same key already hit the same exception type before.
     frame["is_recurrence"] = frame.duplicated(["recurrence_key", "exception_type"])
@@ -193,15 +272,28 @@ def _fct_orders(orders: pd.DataFrame, exceptions: pd.DataFrame) -> pd.DataFrame:
     fct["exception_count"] = fct["exception_count"].fillna(0).astype("int64")
     fct["has_exception"] = fct["exception_count"] > 0
     cancelled = set(exceptions.loc[exceptions["resolution"] == "cancelled", "order_id"])
-    fct["order_status"] = ["cancelled" if order in cancelled else "shipped"
-                           for order in fct["order_id"]]
+    fct["order_status"] = [
+        "cancelled" if order in cancelled else "shipped" for order in fct["order_id"]
+    ]
     for family in FAMILIES:
         with_family = set(exceptions.loc[exceptions["family"] == family, "order_id"])
         fct[f"has_{family}_exception"] = fct["order_id"].isin(with_family)
     fct["placed_at"] = fct["placed_at"].astype("datetime64[us]")
-    columns = ["order_id", "merchant_id", "merchant_name", "warehouse_id", "channel", "carrier",
-               "province", "placed_at", "week", "order_status", "exception_count",
-               "has_exception", *[f"has_{family}_exception" for family in FAMILIES]]
+    columns = [
+        "order_id",
+        "merchant_id",
+        "merchant_name",
+        "warehouse_id",
+        "channel",
+        "carrier",
+        "province",
+        "placed_at",
+        "week",
+        "order_status",
+        "exception_count",
+        "has_exception",
+        *[f"has_{family}_exception" for family in FAMILIES],
+    ]
     return fct[columns]
 
 
@@ -334,13 +426,21 @@ REPORTS_SQL = {
 
 
 def _dim_exception_types() -> pd.DataFrame:
-    return pd.DataFrame([
-        {"exception_type": code, "family": family, "priority": priority,
-         "sla_hours": float(sla), "owner_team": team,
-         "handling_guideline": f"Handle {code} within {sla} h", "root_cause": cause,
-         "suggested_action": ACTIONS[cause]}
-        for code, (family, priority, sla, team, cause, _, _) in EXCEPTION_TYPES.items()
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "exception_type": code,
+                "family": family,
+                "priority": priority,
+                "sla_hours": float(sla),
+                "owner_team": team,
+                "handling_guideline": f"Handle {code} within {sla} h",
+                "root_cause": cause,
+                "suggested_action": ACTIONS[cause],
+            }
+            for code, (family, priority, sla, team, cause, _, _) in EXCEPTION_TYPES.items()
+        ]
+    )
 
 
 def _timeline(orders: pd.DataFrame, exceptions: pd.DataFrame) -> pd.DataFrame:
@@ -348,43 +448,88 @@ def _timeline(orders: pd.DataFrame, exceptions: pd.DataFrame) -> pd.DataFrame:
     for order in orders.itertuples(index=False):
         rows.append((order.order_id, order.placed_at, "order", "created", order.channel))
         rows.append((order.order_id, order.placed_at + timedelta(minutes=3), "order", "paid", ""))
-        rows.append((order.order_id, order.placed_at + timedelta(hours=20), "tracking",
-                     "handed_to_carrier", order.carrier))
+        rows.append(
+            (
+                order.order_id,
+                order.placed_at + timedelta(hours=20),
+                "tracking",
+                "handed_to_carrier",
+                order.carrier,
+            )
+        )
     for exception in exceptions.itertuples(index=False):
-        rows.append((exception.order_id, exception.detected_at, "exception",
-                     exception.exception_type, exception.root_cause))
+        rows.append(
+            (
+                exception.order_id,
+                exception.detected_at,
+                "exception",
+                exception.exception_type,
+                exception.root_cause,
+            )
+        )
         if pd.notna(exception.first_response_at):
-            rows.append((exception.order_id, exception.first_response_at, "handling",
-                         "acknowledged", exception.owner_team))
+            rows.append(
+                (
+                    exception.order_id,
+                    exception.first_response_at,
+                    "handling",
+                    "acknowledged",
+                    exception.owner_team,
+                )
+            )
         if pd.notna(exception.resolved_at):
-            rows.append((exception.order_id, exception.resolved_at, "handling", "resolved",
-                         exception.resolution))
+            rows.append(
+                (
+                    exception.order_id,
+                    exception.resolved_at,
+                    "handling",
+                    "resolved",
+                    exception.resolution,
+                )
+            )
         if exception.family == "fulfilment":
-            rows.append((exception.order_id, exception.detected_at, "feedback",
-                         exception.exception_type, "客户反馈：收到的商品不对"))
-    frame = pd.DataFrame(rows, columns=["order_id", "occurred_at", "source", "event_type",
-                                        "detail"])
+            rows.append(
+                (
+                    exception.order_id,
+                    exception.detected_at,
+                    "feedback",
+                    exception.exception_type,
+                    "客户反馈：收到的商品不对",
+                )
+            )
+    frame = pd.DataFrame(
+        rows, columns=["order_id", "occurred_at", "source", "event_type", "detail"]
+    )
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"]).astype("datetime64[us]")
     return frame.sort_values(["order_id", "occurred_at"]).reset_index(drop=True)
 
 
 def _ingestion_health(as_of: datetime) -> pd.DataFrame:
-    tables = {"orders": ("orders", "order_lines", "order_events"),
-              "stock": ("skus", "stock_snapshots"),
-              "logistics": ("shipments", "tracking_events"),
-              "feedback": ("tickets", "handling_log")}
+    tables = {
+        "orders": ("orders", "order_lines", "order_events"),
+        "stock": ("skus", "stock_snapshots"),
+        "logistics": ("shipments", "tracking_events"),
+        "feedback": ("tickets", "handling_log"),
+    }
     rows = []
     for domain, names in tables.items():
         for number, table in enumerate(names):
-            rows.append({
-                "source_file": f"{domain}/{table}_2026-11-18.csv",
-                "table_name": table, "domain": domain, "file_hash": f"{number:064d}",
-                "profile": f"{domain}_default",
-                "partition_date": datetime(2026, 11, 18).date(),
-                "rows_read": 1000 + number, "rows_loaded": 990 + number,
-                "rows_quarantined": 10, "status": "loaded", "message": None,
-                "ingested_at": as_of - timedelta(hours=number + 1),
-            })
+            rows.append(
+                {
+                    "source_file": f"{domain}/{table}_2026-11-18.csv",
+                    "table_name": table,
+                    "domain": domain,
+                    "file_hash": f"{number:064d}",
+                    "profile": f"{domain}_default",
+                    "partition_date": datetime(2026, 11, 18).date(),
+                    "rows_read": 1000 + number,
+                    "rows_loaded": 990 + number,
+                    "rows_quarantined": 10,
+                    "status": "loaded",
+                    "message": None,
+                    "ingested_at": as_of - timedelta(hours=number + 1),
+                }
+            )
     rows[-1]["status"] = "rejected"
     rows[-1]["message"] = "File is not valid CSV: unterminated quote on line 12"
     frame = pd.DataFrame(rows)
@@ -395,35 +540,64 @@ def _ingestion_health(as_of: datetime) -> pd.DataFrame:
 def _quarantine(as_of: datetime) -> pd.DataFrame:
     reasons = [
         ("orders", "orders", "receiver_phone", "手机号不是 11 位数字"),
-        ("orders", "orders", "channel", "渠道 'wechat' 不在允许值 taobao, jd, pinduoduo, douyin, "
-                                        "own_shop 中"),
+        (
+            "orders",
+            "orders",
+            "channel",
+            "渠道 'wechat' 不在允许值 taobao, jd, pinduoduo, douyin, own_shop 中",
+        ),
         ("logistics", "tracking_events", "event_at", "时间无法解析：'2026-13-01 10:00'"),
     ]
     rows = []
     for position, (domain, table, column, reason) in enumerate(reasons):
         for line in range(position + 2):
-            rows.append({
-                "domain": domain, "table_name": table,
-                "source_file": f"{domain}/{table}_2026-11-18.csv", "line_number": line + 2,
-                "column_name": column, "reason": reason, "raw_record": '{"order_id": "X"}',
-                "file_hash": "0" * 64, "quarantined_at": as_of - timedelta(hours=2),
-            })
+            rows.append(
+                {
+                    "domain": domain,
+                    "table_name": table,
+                    "source_file": f"{domain}/{table}_2026-11-18.csv",
+                    "line_number": line + 2,
+                    "column_name": column,
+                    "reason": reason,
+                    "raw_record": '{"order_id": "X"}',
+                    "file_hash": "0" * 64,
+                    "quarantined_at": as_of - timedelta(hours=2),
+                }
+            )
     frame = pd.DataFrame(rows)
     frame["quarantined_at"] = frame["quarantined_at"].astype("datetime64[us]")
     return frame
 
 
 def _asset_checks(as_of: datetime) -> pd.DataFrame:
-    frame = pd.DataFrame([
-        {"asset_key": "orders/orders", "check_name": "primary_key_unique", "passed": True,
-         "severity": "ERROR", "description": "order_id is unique", "evaluated_at": as_of},
-        {"asset_key": "marts/fct_order_exceptions", "check_name": "detected_after_placed",
-         "passed": True, "severity": "ERROR", "description": "detected_at >= placed_at",
-         "evaluated_at": as_of},
-        {"asset_key": "logistics/tracking_events", "check_name": "freshness", "passed": False,
-         "severity": "WARN", "description": "latest tracking event older than 24 h",
-         "evaluated_at": as_of},
-    ])
+    frame = pd.DataFrame(
+        [
+            {
+                "asset_key": "orders/orders",
+                "check_name": "primary_key_unique",
+                "passed": True,
+                "severity": "ERROR",
+                "description": "order_id is unique",
+                "evaluated_at": as_of,
+            },
+            {
+                "asset_key": "marts/fct_order_exceptions",
+                "check_name": "detected_after_placed",
+                "passed": True,
+                "severity": "ERROR",
+                "description": "detected_at >= placed_at",
+                "evaluated_at": as_of,
+            },
+            {
+                "asset_key": "logistics/tracking_events",
+                "check_name": "freshness",
+                "passed": False,
+                "severity": "WARN",
+                "description": "latest tracking event older than 24 h",
+                "evaluated_at": as_of,
+            },
+        ]
+    )
     frame["evaluated_at"] = frame["evaluated_at"].astype("datetime64[us]")
     return frame
 

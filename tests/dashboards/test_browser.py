@@ -29,8 +29,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
 ]
 EXCEPTION_BOX = '[data-testid="stException"]'
 
@@ -53,17 +57,28 @@ def server(served_marts: Path):
     port = _free_port()
     environment = {**os.environ, "OEX_MARTS": str(served_marts), "OEX_LANGUAGE": "zh-CN"}
     command = [
-        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "dashboards" /
-                                                      "streamlit_app.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "dashboards" / "streamlit_app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
     ]
     log = (PROJECT_ROOT / "test-output").joinpath("streamlit-server.log")
     log.parent.mkdir(exist_ok=True)
     with log.open("w") as output:
-        process = subprocess.Popen(command, env=environment, stdout=output, stderr=output,
-                                   cwd=PROJECT_ROOT)
+        process = subprocess.Popen(
+            command, env=environment, stdout=output, stderr=output, cwd=PROJECT_ROOT
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_healthy(url, process)
@@ -90,8 +105,9 @@ def _wait_until_healthy(url: str, process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                              headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         yield chromium
         chromium.close()
 
@@ -102,19 +118,27 @@ class Watched:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.errors: list[str] = []
-        page.on("console", lambda message: message.type == "error"
-                and self.errors.append(f"console: {message.text}"))
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error" and self.errors.append(f"console: {message.text}")
+            ),
+        )
         page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         # A reload aborts requests still in flight; that is the browser, not the app.
-        page.on("requestfailed", lambda request: "ERR_ABORTED" not in (request.failure or "")
-                and self.errors.append(f"request failed: {request.url} ({request.failure})"))
+        page.on(
+            "requestfailed",
+            lambda request: (
+                "ERR_ABORTED" not in (request.failure or "")
+                and self.errors.append(f"request failed: {request.url} ({request.failure})")
+            ),
+        )
 
     def settle(self) -> None:
         """Wait until the script run is over and the page shows no running widget."""
         self.page.wait_for_load_state("networkidle")
         self.page.wait_for_selector('[data-testid="stApp"]')
-        expect(self.page.locator('[data-testid="stStatusWidget"]')).to_have_count(
-            0, timeout=30_000)
+        expect(self.page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=30_000)
         self.page.wait_for_timeout(500)
 
     def assert_healthy(self, where: str) -> None:
@@ -129,7 +153,8 @@ class Watched:
         # as tall as that container's content.
         height = self.page.evaluate(
             "() => (document.querySelector('[data-testid=\"stMain\"]') || document.body)"
-            ".scrollHeight")
+            ".scrollHeight"
+        )
         viewport = self.page.viewport_size
         self.page.set_viewport_size({"width": viewport["width"], "height": min(height, 8000)})
         self.page.wait_for_timeout(1000)
@@ -174,11 +199,14 @@ def test_every_page_in_both_languages(server, watched, served_marts):
     watched.assert_healthy("weekly review zh")
     watched.shot("01_weekly_review_zh")
 
-    for number, (link, heading, name) in enumerate([
-        ("根因分析", "根因分析", "root_causes_zh"),
-        ("异常明细与订单轨迹", "异常明细", "exception_list_zh"),
-        ("数据健康", "数据健康", "data_health_zh"),
-    ], start=2):
+    for number, (link, heading, name) in enumerate(
+        [
+            ("根因分析", "根因分析", "root_causes_zh"),
+            ("异常明细与订单轨迹", "异常明细", "exception_list_zh"),
+            ("数据健康", "数据健康", "data_health_zh"),
+        ],
+        start=2,
+    ):
         _go_to(watched, link)
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
         watched.assert_healthy(name)

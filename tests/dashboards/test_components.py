@@ -53,11 +53,19 @@ def test_iso_weeks_cross_the_year_boundary():
 
 
 def test_both_catalogues_have_the_same_keys_and_name_every_exception_type():
-    trees = {language: yaml.safe_load((CATALOGUES / file).read_text(encoding="utf-8"))
-             for language, file in LANGUAGES.items()}
+    trees = {
+        language: yaml.safe_load((CATALOGUES / file).read_text(encoding="utf-8"))
+        for language, file in LANGUAGES.items()
+    }
     assert _keys(trees["zh-CN"]) == _keys(trees["en"])
-    documented = (Path(__file__).resolve().parents[2] / "dbt_project" / "models" /
-                  "intermediate" / "exceptions" / "_exceptions__docs.md").read_text()
+    documented = (
+        Path(__file__).resolve().parents[2]
+        / "dbt_project"
+        / "models"
+        / "intermediate"
+        / "exceptions"
+        / "_exceptions__docs.md"
+    ).read_text()
     rows = [line.split("|") for line in documented.splitlines() if line.startswith("| ")]
     codes = {cells[2].strip() for cells in rows if cells[2].strip() not in ("code", "---")}
     assert codes >= set(EXCEPTION_TYPES)
@@ -81,29 +89,50 @@ def test_unknown_codes_fall_back_to_the_code_and_language_comes_from_config(monk
 
 
 def test_localise_names_codes_and_headers():
-    frame = pd.DataFrame({"family": ["logistics"], "exception_type": ["late_handoff"],
-                          "dimension": ["carrier"], "dimension_value": ["zto"],
-                          "is_open": [True], "root_cause": ["carrier_capacity"],
-                          "suggested_action": ["Agree capacity"]})
+    frame = pd.DataFrame(
+        {
+            "family": ["logistics"],
+            "exception_type": ["late_handoff"],
+            "dimension": ["carrier"],
+            "dimension_value": ["zto"],
+            "is_open": [True],
+            "root_cause": ["carrier_capacity"],
+            "suggested_action": ["Agree capacity"],
+        }
+    )
     shown = ZH.localise(frame)
     assert shown.iloc[0].to_dict() == {
-        "异常大类": "物流异常", "异常子类型": "揽收超时", "维度": "快递公司", "维度取值": "中通",
-        "未关闭": "是", "根因": "快递运力不足",
+        "异常大类": "物流异常",
+        "异常子类型": "揽收超时",
+        "维度": "快递公司",
+        "维度取值": "中通",
+        "未关闭": "是",
+        "根因": "快递运力不足",
         "建议措施": "与快递约定揽收时间和运力，必要时切换承运商",
     }
 
 
 def test_a_family_has_one_colour_in_every_chart():
-    trend = pd.DataFrame({"week": ["2026-W45", "2026-W46"] * 2,
-                          "family": ["logistics", "logistics", "payment", "payment"],
-                          "exception_rate": [0.1, 0.12, 0.02, 0.03]})
+    trend = pd.DataFrame(
+        {
+            "week": ["2026-W45", "2026-W46"] * 2,
+            "family": ["logistics", "logistics", "payment", "payment"],
+            "exception_rate": [0.1, 0.12, 0.02, 0.03],
+        }
+    )
     line_colours = {trace.name: trace.line.color for trace in charts.family_trend(trend, ZH).data}
-    assert line_colours == {"物流异常": FAMILY_COLOURS["logistics"],
-                            "支付异常": FAMILY_COLOURS["payment"]}
+    assert line_colours == {
+        "物流异常": FAMILY_COLOURS["logistics"],
+        "支付异常": FAMILY_COLOURS["payment"],
+    }
 
-    shares = pd.DataFrame({"family": ["logistics", "payment"],
-                           "exception_type": ["late_handoff", "payment_failed"],
-                           "exceptions": [30, 10]})
+    shares = pd.DataFrame(
+        {
+            "family": ["logistics", "payment"],
+            "exception_type": ["late_handoff", "payment_failed"],
+            "exceptions": [30, 10],
+        }
+    )
     treemap = charts.type_share(shares, ZH).data[0]
     colours = dict(zip(treemap.labels, treemap.marker.colors, strict=True))
     assert colours["揽收超时"] == colours["物流异常"] == FAMILY_COLOURS["logistics"]
@@ -111,25 +140,41 @@ def test_a_family_has_one_colour_in_every_chart():
 
 
 def test_pareto_orders_causes_and_ends_at_the_whole():
-    causes = pd.DataFrame({"root_cause": ["picking_error", "carrier_capacity"],
-                           "exceptions": [5, 15], "cumulative_share": [1.0, 0.75]})
+    causes = pd.DataFrame(
+        {
+            "root_cause": ["picking_error", "carrier_capacity"],
+            "exceptions": [5, 15],
+            "cumulative_share": [1.0, 0.75],
+        }
+    )
     bars, line = charts.root_cause_pareto(causes, EN).data
     assert list(bars.x) == ["Carrier capacity", "Picking and packing checks"]
     assert list(line.y) == [0.75, 1.0]
 
 
 def test_handling_chart_marks_each_sla():
-    handling = pd.DataFrame({"family": ["inventory"], "exception_type": ["out_of_stock"],
-                             "median_handling_hours": [0.8], "p90_handling_hours": [2.5],
-                             "sla_hours": [1.0]})
+    handling = pd.DataFrame(
+        {
+            "family": ["inventory"],
+            "exception_type": ["out_of_stock"],
+            "median_handling_hours": [0.8],
+            "p90_handling_hours": [2.5],
+            "sla_hours": [1.0],
+        }
+    )
     median, p90, sla = charts.handling_against_sla(handling, ZH).data
     assert (list(median.y), list(median.x), list(sla.x)) == (["缺货"], [0.8], [1.0])
     assert p90.name == "P90" and sla.name == "SLA 时限"
 
 
 def test_heatmap_puts_the_biggest_value_first():
-    cells = pd.DataFrame({"exception_type": ["late_handoff", "late_handoff", "delivery_overdue"],
-                          "dimension_value": ["sf", "zto", "zto"], "exceptions": [1, 5, 2]})
+    cells = pd.DataFrame(
+        {
+            "exception_type": ["late_handoff", "late_handoff", "delivery_overdue"],
+            "dimension_value": ["sf", "zto", "zto"],
+            "exceptions": [1, 5, 2],
+        }
+    )
     heatmap = charts.dimension_heatmap(cells, "carrier", ZH).data[0]
     assert list(heatmap.x) == ["中通", "顺丰"]
     assert heatmap.z.tolist() == [[2, 0], [5, 1]]
@@ -146,10 +191,22 @@ def test_downloads_keep_chinese_for_excel():
 @pytest.mark.parametrize("language", list(LANGUAGES))
 def test_every_chart_builds_in_every_language(language):
     texts = Catalogue(language)
-    events = pd.DataFrame({"occurred_at": pd.to_datetime(["2026-11-10 10:00"]),
-                           "source": ["order"], "event_type": ["created"], "detail": [None]})
+    events = pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime(["2026-11-10 10:00"]),
+            "source": ["order"],
+            "event_type": ["created"],
+            "detail": [None],
+        }
+    )
     assert charts.order_timeline(events, texts).data[0].y == (texts.name("source", "order"),)
-    changes = pd.DataFrame({"family": ["logistics"], "dimension": ["carrier"],
-                            "dimension_value": ["zto"], "change": [7]})
+    changes = pd.DataFrame(
+        {
+            "family": ["logistics"],
+            "dimension": ["carrier"],
+            "dimension_value": ["zto"],
+            "change": [7],
+        }
+    )
     label = charts.attribution(changes, texts).data[0].y[0]
     assert texts.name("family", "logistics") in label and texts.name("carrier", "zto") in label

@@ -15,15 +15,21 @@ from dashboards import data
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 APP = DASHBOARDS / "streamlit_app.py"
-PAGES = ("app_pages/weekly_review.py", "app_pages/root_causes.py",
-         "app_pages/exception_list.py", "app_pages/data_health.py")
+PAGES = (
+    "app_pages/weekly_review.py",
+    "app_pages/root_causes.py",
+    "app_pages/exception_list.py",
+    "app_pages/data_health.py",
+)
 
 
 def test_filter_values_are_parameters_not_sql(marts):
     hostile = data.Filters(LAST_COMPLETE_WEEK, merchants=("M001' or '1'='1",))
     assert data.weekly_kpis(hostile).empty
-    page = data.exception_list(data.Filters(LAST_COMPLETE_WEEK),
-                               data.Focus(dimension="carrier", dimension_value="zto' or 1=1 --"))
+    page = data.exception_list(
+        data.Filters(LAST_COMPLETE_WEEK),
+        data.Focus(dimension="carrier", dimension_value="zto' or 1=1 --"),
+    )
     assert page.total == 0
     with pytest.raises(ValueError, match="unknown dimension"):
         data.dimension_breakdown(hostile, data.Focus(), "merchant_id; drop table x", ("x",))

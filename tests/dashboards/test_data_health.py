@@ -39,5 +39,6 @@ def test_missing_asset_checks_says_how_to_get_them(open_page, marts, tmp_path, m
     monkeypatch.setenv("OEX_MARTS", str(partial))
     app = open_page("data_health")
     assert_no_exception(app)
-    assert any("make pipeline" in text and "asset_checks.parquet" in text
-               for text in shown_texts(app.info))
+    assert any(
+        "make pipeline" in text and "asset_checks.parquet" in text for text in shown_texts(app.info)
+    )

@@ -40,8 +40,11 @@ def test_drill_from_a_carrier_opens_its_exceptions(open_page, read_mart):
     assert_no_exception(app)
 
     exceptions = read_mart("fct_order_exceptions")
-    expected = exceptions[(exceptions["week"] == WEEK) & (exceptions["family"] == "logistics")
-                          & (exceptions["carrier"] == "zto")]
+    expected = exceptions[
+        (exceptions["week"] == WEEK)
+        & (exceptions["family"] == "logistics")
+        & (exceptions["carrier"] == "zto")
+    ]
     assert shown_texts(app.title) == ["异常明细"]
     assert any("快递公司 = 中通" in text for text in shown_texts(app.info))
     listed = table_with(app, "订单号", "快递公司")

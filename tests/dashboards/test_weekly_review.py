@@ -34,8 +34,9 @@ def test_tiles_show_the_last_complete_week_with_the_marts_numbers(open_page, rea
     app = open_page("weekly_review")
     orders, exceptions = read_mart("fct_orders"), read_mart("fct_order_exceptions")
     now = expected_tiles(orders[orders["week"] == WEEK], exceptions[exceptions["week"] == WEEK])
-    before = expected_tiles(orders[orders["week"] == LAST_WEEK],
-                            exceptions[exceptions["week"] == LAST_WEEK])
+    before = expected_tiles(
+        orders[orders["week"] == LAST_WEEK], exceptions[exceptions["week"] == LAST_WEEK]
+    )
 
     assert app.session_state["week"] == WEEK  # 2026-W47 has data but is not over yet
     tiles = metrics(app)
@@ -60,15 +61,22 @@ def test_language_switch_changes_every_label(open_page):
     assert_no_exception(app)
     assert shown_texts(app.title) == ["Weekly review"]
     assert set(metrics(app)) == {
-        "Orders", "Exception rate", "Open exceptions", "Overdue exceptions", "SLA met",
-        "Median handling time", "Recurrence rate", "Success rate",
+        "Orders",
+        "Exception rate",
+        "Open exceptions",
+        "Overdue exceptions",
+        "SLA met",
+        "Median handling time",
+        "Recurrence rate",
+        "Success rate",
     }
     assert metrics(app)["Median handling time"][0].endswith(" h")
     assert "Root-cause Pareto and suggested actions" in shown_texts(app.subheader)
     pareto = table_with(app, "Root cause", "Suggested action")
     # Codes from the data are named in the chosen language too.
     assert "New replenishment policy, or a presale threshold for best sellers" in set(
-        pareto["Suggested action"])
+        pareto["Suggested action"]
+    )
 
 
 def test_merchant_and_week_filters_change_the_numbers(open_page, read_mart):
@@ -89,8 +97,13 @@ def test_merchant_and_week_filters_change_the_numbers(open_page, read_mart):
 def test_root_cause_table_names_causes_in_chinese_with_their_counts(open_page, read_mart):
     app = open_page("weekly_review")
     exceptions = read_mart("fct_order_exceptions")
-    counts = (exceptions[exceptions["week"] == WEEK].groupby("root_cause").size()
-              .reset_index(name="n").sort_values(["n", "root_cause"], ascending=[False, True]))
+    counts = (
+        exceptions[exceptions["week"] == WEEK]
+        .groupby("root_cause")
+        .size()
+        .reset_index(name="n")
+        .sort_values(["n", "root_cause"], ascending=[False, True])
+    )
     names = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))["root_cause"]
     pareto = table_with(app, "根因", "建议措施")
     assert pareto["根因"].tolist() == [names[code] for code in counts["root_cause"]]

@@ -46,7 +46,7 @@ def add_rule_files(project: Path, *, declare_in_union: bool) -> None:
                     "priority": "P4",
                     "sla_hours": 4,
                     "owner_team": "warehouse",
-                    "root_cause": "customer request",
+                    "root_cause": "special_request_handling",
                     "recurrence_key": "merchant",
                     "handling_guideline": "Book the parcel with signature on delivery.",
                     "suggested_action": "Offer signed delivery as a paid option at checkout.",

@@ -181,7 +181,7 @@ def test_weekly_kpis_are_additive_counts(fixture_build):
 
 def test_root_causes_change_and_share(fixture_build):
     causes = fixture_build.mart("rpt_root_causes").set_index(["week", "root_cause"])
-    payment = causes.loc[(W46, "payment gateway")]
+    payment = causes.loc[(W46, "payment_channel_issue")]
     assert (payment.exceptions, payment.exceptions_last_week, payment.change_vs_last_week) == (
         1,
         0,
@@ -190,12 +190,14 @@ def test_root_causes_change_and_share(fixture_build):
     assert payment.share == pytest.approx(1 / 5)
     assert payment.top_dimension == "merchant" and payment.top_dimension_value == "M1"
     assert payment.top_contribution == pytest.approx(1.0)
-    checkout = causes.loc[(W46, "checkout validation")]
+    # address_incomplete: B2, B6, B7 against A2, A5 (A3's phone_invalid is bad customer data)
+    checkout = causes.loc[(W46, "no_checkout_address_validation")]
     assert (checkout.exceptions, checkout.exceptions_last_week, checkout.share) == (
         3,
-        3,
+        2,
         pytest.approx(3 / 5),
     )
+    assert causes.loc[(W45, "bad_customer_data")].exceptions == 1
     assert "validation at checkout" in checkout.suggested_action
 
 

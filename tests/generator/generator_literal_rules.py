@@ -16,8 +16,15 @@ import pyarrow as pa
 from pipelines.contract import load_contract
 from pipelines.settings import DBT_PROJECT_DIR
 
-TYPES = {"varchar": "varchar", "integer": "integer", "decimal(14,2)": "decimal(14,2)",
-         "boolean": "boolean", "double": "double", "timestamp": "timestamp", "date": "date"}
+TYPES = {
+    "varchar": "varchar",
+    "integer": "integer",
+    "decimal(14,2)": "decimal(14,2)",
+    "boolean": "boolean",
+    "double": "double",
+    "timestamp": "timestamp",
+    "date": "date",
+}
 
 RULES = """
 with
@@ -171,14 +178,20 @@ def detect(inbox: Path, as_of: dt.datetime) -> pa.Table:
         pattern = str(inbox / table.domain / f"{name}_*.csv")
         connection.execute(
             f"create table {name} as select * from read_csv(?, header = true, columns = ?)",
-            [pattern, columns])
+            [pattern, columns],
+        )
         for column in table.columns:
             if column.data_type == "timestamp":
                 connection.execute(
-                    f"update {name} set {column.name} = {column.name} - interval 8 hour")
+                    f"update {name} set {column.name} = {column.name} - interval 8 hour"
+                )
     seeds = DBT_PROJECT_DIR / "seeds"
-    connection.execute("create table excluded as select * from read_csv(?, header = true)",
-                       [str(seeds / "carrier_excluded_regions.csv")])
-    connection.execute("create table custom as select * from read_csv(?, header = true)",
-                       [str(seeds / "merchant_custom_rules.csv")])
+    connection.execute(
+        "create table excluded as select * from read_csv(?, header = true)",
+        [str(seeds / "carrier_excluded_regions.csv")],
+    )
+    connection.execute(
+        "create table custom as select * from read_csv(?, header = true)",
+        [str(seeds / "merchant_custom_rules.csv")],
+    )
     return connection.sql(RULES, params={"as_of": as_of}).to_arrow_table()

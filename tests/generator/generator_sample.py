@@ -30,9 +30,23 @@ class Sample:
         return pq.read_table(self.truth_dir / "exceptions.parquet")
 
 
-def make_sample(root: Path, orders: int = 8_000, seed: int = 7, file_format: str = "csv",
-                bad_rows: float = 0.0, days: int = 30) -> Sample:
-    summary = generate(orders=orders, days=days, merchants=8, seed=seed, end_date=END_DATE,
-                       file_format=file_format, bad_rows=bad_rows, inbox=root / "inbox",
-                       truth_dir=root / "truth")
+def make_sample(
+    root: Path,
+    orders: int = 8_000,
+    seed: int = 7,
+    file_format: str = "csv",
+    bad_rows: float = 0.0,
+    days: int = 30,
+) -> Sample:
+    summary = generate(
+        orders=orders,
+        days=days,
+        merchants=8,
+        seed=seed,
+        end_date=END_DATE,
+        file_format=file_format,
+        bad_rows=bad_rows,
+        inbox=root / "inbox",
+        truth_dir=root / "truth",
+    )
     return Sample(inbox=root / "inbox", truth_dir=root / "truth", summary=summary)

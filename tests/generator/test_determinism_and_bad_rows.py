@@ -10,8 +10,11 @@ from generator_sample import make_sample
 
 
 def _contents(root) -> dict[str, bytes]:
-    return {str(path.relative_to(root)): path.read_bytes()
-            for path in sorted(root.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_same_seed_writes_byte_identical_files_and_another_seed_does_not(tmp_path):
@@ -36,8 +39,9 @@ def _rows(inbox, pattern) -> list[dict]:
     rows = []
     for path in sorted(inbox.glob(pattern)):
         header = path.read_text(encoding="utf-8").splitlines()[0].replace('"', "").split(",")
-        options = pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
-                                       strings_can_be_null=True)
+        options = pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
+        )
         rows += pacsv.read_csv(path, convert_options=options).to_pylist()
     return rows
 
@@ -46,9 +50,15 @@ def test_bad_rows_add_every_kind_real_exports_have_and_leave_the_truth_alone(tmp
     clean = make_sample(tmp_path / "clean", orders=3_000, days=10, seed=5)
     dirty = make_sample(tmp_path / "dirty", orders=3_000, days=10, seed=5, bad_rows=0.02)
     counts = dirty.manifest["bad_rows_by_kind"]
-    assert set(counts) == {"wrong_type", "unparseable_timestamp", "future_timestamp",
-                           "non_positive_quantity", "duplicate_key", "empty_required",
-                           "unknown_enum"}
+    assert set(counts) == {
+        "wrong_type",
+        "unparseable_timestamp",
+        "future_timestamp",
+        "non_positive_quantity",
+        "duplicate_key",
+        "empty_required",
+        "unknown_enum",
+    }
     assert all(count > 0 for count in counts.values())
     assert dirty.truth.equals(clean.truth)
 
@@ -57,9 +67,11 @@ def test_bad_rows_add_every_kind_real_exports_have_and_leave_the_truth_alone(tmp
     assert {"abc", "0", "-1"} <= quantities
     real_orders = {row["order_id"] for row in _rows(clean.inbox, "orders/orders_*.csv")}
     extra = [line for line in lines if line["order_id"] not in real_orders]
-    malformed = [line for line in extra
-                 if line["quantity"] in ("abc", "1.5", "两件", "0", "-1", "-3")
-                 or line["sku"] is None]
+    malformed = [
+        line
+        for line in extra
+        if line["quantity"] in ("abc", "1.5", "两件", "0", "-1", "-3") or line["sku"] is None
+    ]
     assert len(malformed) == len(extra)  # every extra line is malformed and references no order
 
     events = _rows(dirty.inbox, "orders/order_events_*.csv")

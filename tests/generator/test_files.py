@@ -37,8 +37,14 @@ def test_every_contract_table_has_daily_files_with_exactly_the_contract_columns(
 
 
 def test_rows_sit_in_the_file_of_their_local_day_and_nothing_is_after_the_cutoff(sample):
-    checks = {"orders": "placed_at", "order_events": "event_at", "tracking_events": "event_at",
-              "shipments": "created_at", "tickets": "opened_at", "handling_log": "action_at"}
+    checks = {
+        "orders": "placed_at",
+        "order_events": "event_at",
+        "tracking_events": "event_at",
+        "shipments": "created_at",
+        "tickets": "opened_at",
+        "handling_log": "action_at",
+    }
     for name, column in checks.items():
         for path in _files(sample.inbox, name):
             times = pacsv.read_csv(path).column(column).to_pylist()
@@ -49,15 +55,17 @@ def test_rows_sit_in_the_file_of_their_local_day_and_nothing_is_after_the_cutoff
 
 def test_clean_orders_have_valid_mobiles_and_full_addresses(sample):
     truth = sample.truth.to_pylist()
-    flagged = {row["order_id"] for row in truth
-               if row["exception_type"] in ("phone_invalid", "address_incomplete",
-                                            "receiver_missing")}
+    flagged = {
+        row["order_id"]
+        for row in truth
+        if row["exception_type"] in ("phone_invalid", "address_incomplete", "receiver_missing")
+    }
     orders = duckdb.execute(
         "select * from read_csv(?, all_varchar = true)",
-        [str(sample.inbox / "orders" / "orders_*.csv")]).fetchall()
+        [str(sample.inbox / "orders" / "orders_*.csv")],
+    ).fetchall()
     columns = load_contract()["orders"].column_names
-    clean = [dict(zip(columns, row, strict=True)) for row in orders
-             if row[0] not in flagged]
+    clean = [dict(zip(columns, row, strict=True)) for row in orders if row[0] not in flagged]
     assert len(clean) > 7_000
     assert all(MOBILE.fullmatch(order["receiver_phone"]) for order in clean)
     assert all(re.search(r"\d+号.*\d+栋\d+室", order["address"]) for order in clean)
@@ -81,14 +89,17 @@ def test_stock_is_counted_for_every_warehouse_sku_and_day(sample):
     [(rows, days, warehouses, skus)] = duckdb.execute(
         "select count(*), count(distinct snapshot_date), count(distinct warehouse_id), "
         "count(distinct sku) from read_csv(?)",
-        [str(sample.inbox / "stock" / "stock_snapshots_*.csv")]).fetchall()
+        [str(sample.inbox / "stock" / "stock_snapshots_*.csv")],
+    ).fetchall()
     assert (days, warehouses) == (30, 4)
     assert rows == days * warehouses * skus
 
 
 def test_the_promotion_day_is_the_busiest(sample):
-    per_day = {FILE_NAME.fullmatch(p.name)["day"]: p.read_text("utf-8").count("\n") - 1
-               for p in _files(sample.inbox, "orders")}
+    per_day = {
+        FILE_NAME.fullmatch(p.name)["day"]: p.read_text("utf-8").count("\n") - 1
+        for p in _files(sample.inbox, "orders")
+    }
     assert max(per_day, key=per_day.get) == "2026-11-11"
     assert per_day["2026-11-11"] > 2.5 * sorted(per_day.values())[len(per_day) // 2]
 

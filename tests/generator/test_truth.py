@@ -18,7 +18,8 @@ def _orders(sample) -> dict[str, dict]:
     rows = duckdb.execute(
         "select order_id, placed_at::timestamp, paid_at::timestamp"
         " from read_csv(?, all_varchar = true)",
-        [str(sample.inbox / "orders" / "orders_*.csv")]).fetchall()
+        [str(sample.inbox / "orders" / "orders_*.csv")],
+    ).fetchall()
     return {order_id: {"placed_at": placed, "paid_at": paid} for order_id, placed, paid in rows}
 
 
@@ -55,8 +56,10 @@ def test_payment_timeout_is_observable_thirty_minutes_after_placing_in_utc(sampl
 
 def test_sync_delay_and_missing_in_wms_count_from_payment(sample):
     orders = _orders(sample)
-    for code, wait in (("sync_delay", dt.timedelta(minutes=30)),
-                       ("missing_in_wms", dt.timedelta(hours=4))):
+    for code, wait in (
+        ("sync_delay", dt.timedelta(minutes=30)),
+        ("missing_in_wms", dt.timedelta(hours=4)),
+    ):
         for row in _truth_of(sample, code):
             paid_utc = orders[row["order_id"]]["paid_at"] - UTC_OFFSET
             assert row["observable_at"] == paid_utc + wait, code
@@ -81,10 +84,14 @@ def test_nothing_is_observable_after_the_cutoff(sample):
 def test_a_literal_reading_of_the_rules_finds_the_truth_and_nothing_else(sample):
     """Precision and recall of 1.0 per sub-type, detected_at equal to observable_at."""
     as_of = dt.datetime.fromisoformat(sample.manifest["as_of_utc"])
-    found = {(row["order_id"], row["exception_type"]): row["detected_at"]
-             for row in detect(sample.inbox, as_of).to_pylist()}
-    truth = {(row["order_id"], row["exception_type"]): row["observable_at"]
-             for row in sample.truth.to_pylist()}
+    found = {
+        (row["order_id"], row["exception_type"]): row["detected_at"]
+        for row in detect(sample.inbox, as_of).to_pylist()
+    }
+    truth = {
+        (row["order_id"], row["exception_type"]): row["observable_at"]
+        for row in sample.truth.to_pylist()
+    }
     missed = sorted(set(truth) - set(found))
     extra = sorted(set(found) - set(truth))
     assert not missed and not extra, (missed[:5], extra[:5])
@@ -96,19 +103,23 @@ def test_handling_log_follows_the_owner_team_and_leaves_some_cases_open(sample):
     for path in (sample.inbox / "feedback").glob("handling_log_*.csv"):
         actions += pacsv.read_csv(path).to_pylist()
     assert {action["exception_type"] for action in actions} <= set(CODES)
-    assert all(action["team"] == BY_CODE[action["exception_type"]].owner_team
-               for action in actions)
-    assert all(bool(action["resolution"]) == (action["action"] == "resolved")
-               for action in actions)
+    assert all(action["team"] == BY_CODE[action["exception_type"]].owner_team for action in actions)
+    assert all(bool(action["resolution"]) == (action["action"] == "resolved") for action in actions)
     cases = {(row["order_id"], row["exception_type"]) for row in sample.truth.to_pylist()}
     resolved = {(a["order_id"], a["exception_type"]) for a in actions if a["action"] == "resolved"}
-    acknowledged = {(a["order_id"], a["exception_type"]) for a in actions
-                    if a["action"] == "acknowledged"}
+    acknowledged = {
+        (a["order_id"], a["exception_type"]) for a in actions if a["action"] == "acknowledged"
+    }
     assert resolved <= acknowledged <= cases
     assert 0.6 < len(resolved) / len(cases) < 0.97  # most closed, some still open
-    assert {a["action"] for a in actions} == {"acknowledged", "contacted_customer",
-                                              "notified_merchant", "investigated", "escalated",
-                                              "resolved"}
+    assert {a["action"] for a in actions} == {
+        "acknowledged",
+        "contacted_customer",
+        "notified_merchant",
+        "investigated",
+        "escalated",
+        "resolved",
+    }
 
 
 def test_cancelled_resolutions_match_a_cancelled_order_event(sample):
@@ -119,7 +130,8 @@ def test_cancelled_resolutions_match_a_cancelled_order_event(sample):
                 cancelled_orders.add(row["order_id"])
     resolutions = []
     for path in (sample.inbox / "feedback").glob("handling_log_*.csv"):
-        resolutions += [row for row in pacsv.read_csv(path).to_pylist()
-                        if row["resolution"] == "cancelled"]
+        resolutions += [
+            row for row in pacsv.read_csv(path).to_pylist() if row["resolution"] == "cancelled"
+        ]
     assert resolutions
     assert all(row["order_id"] in cancelled_orders for row in resolutions)

@@ -1,4 +1,5 @@
-"""Automation: the daily and weekly jobs, their schedules, and the inbox sensor."""
+"""Automation: the daily and weekly jobs, their schedules, the inbox sensor and the
+check-results sensors."""
 
 import dagster as dg
 
@@ -7,10 +8,14 @@ from pipelines.defs.automation.schedules import (
     daily_build_schedule,
     weekly_merchant_reports_schedule,
 )
-from pipelines.defs.automation.sensors import inbox_sensor
+from pipelines.defs.automation.sensors import (
+    check_results_after_failure,
+    check_results_after_success,
+    inbox_sensor,
+)
 
 defs = dg.Definitions(
     jobs=[daily_build, weekly_merchant_reports],
     schedules=[daily_build_schedule, weekly_merchant_reports_schedule],
-    sensors=[inbox_sensor],
+    sensors=[inbox_sensor, check_results_after_success, check_results_after_failure],
 )

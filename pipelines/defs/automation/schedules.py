@@ -45,5 +45,6 @@ def weekly_merchant_reports_schedule(context: dg.ScheduleEvaluationContext) -> d
     # Weekly partitions are keyed by their Monday; the week just ended began 7 days before
     # this week's Monday.
     monday = today - timedelta(days=today.weekday() + 7)
-    return dg.RunRequest(run_key=f"weekly_merchant_reports:{monday}",
-                         partition_key=monday.isoformat())
+    return dg.RunRequest(
+        run_key=f"weekly_merchant_reports:{monday}", partition_key=monday.isoformat()
+    )

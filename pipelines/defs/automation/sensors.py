@@ -1,4 +1,5 @@
-"""The inbox sensor: a file dropped in the inbox starts the daily build of its day(s).
+"""The sensors: a file dropped in the inbox starts the daily build of its day(s), and a
+finished daily build exports its check results for the Data health page.
 
 It only looks at the file system (name, modification time, size): a sensor must never hold
 a DuckDB connection, since the run it starts needs the single write lock.
@@ -17,6 +18,7 @@ from pipelines import settings
 from pipelines.defs.automation.jobs import daily_build
 from pipelines.defs.ingestion.files import inbox_files, partition_day_of
 from pipelines.defs.partitions import DAILY_PARTITIONS
+from pipelines.defs.quality.results import record_run
 
 # A file modified in the last few seconds may still be being copied: it waits a tick.
 SETTLE_SECONDS = 5
@@ -98,3 +100,29 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     context.log.info(f"{len(new_files)} new file(s) for {min(days)} .. {max(days)}")
     request = _run_request(sorted(days), sorted(new_files), current)
     return dg.SensorResult(run_requests=[request], cursor=cursor)
+
+
+def _record_finished_run(context: dg.RunStatusSensorContext) -> dg.SkipReason:
+    count = record_run(context.instance, context.dagster_run.run_id)
+    return dg.SkipReason(f"recorded {count} check result(s) of run {context.dagster_run.run_id}")
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[daily_build],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Exports the check results of a successful daily build for the Data health page.",
+)
+def check_results_after_success(context: dg.RunStatusSensorContext) -> dg.SkipReason:
+    return _record_finished_run(context)
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.FAILURE,
+    monitored_jobs=[daily_build],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Exports the check results of a failed daily build: a blocking check that "
+    "failed is what the Data health page must show.",
+)
+def check_results_after_failure(context: dg.RunStatusSensorContext) -> dg.SkipReason:
+    return _record_finished_run(context)

@@ -29,10 +29,12 @@ def merchant_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     paths = export_week(week)
     reports = [path for path in paths if path.suffix == ".xlsx"]
     context.log.info(f"wrote {len(reports)} merchant workbooks for {week}")
-    return dg.MaterializeResult(metadata={
-        "week": week,
-        "merchants": len(reports),
-        "files": len(paths),
-        "folder": dg.MetadataValue.path(str(settings.exports_dir() / week)),
-        "manifest": dg.MetadataValue.path(str(paths[-1])),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "week": week,
+            "merchants": len(reports),
+            "files": len(paths),
+            "folder": dg.MetadataValue.path(str(settings.exports_dir() / week)),
+            "manifest": dg.MetadataValue.path(str(paths[-1])),
+        }
+    )

@@ -35,54 +35,72 @@ def family_chart(report: MerchantWeek, words: Catalogue) -> go.Figure:
     """Exceptions per family, this week against last week."""
     families = report.exceptions_by_family
     labels = [words.label(family) for family in families["family"]]
-    figure = go.Figure([
-        go.Bar(name=words.text("this_week"), x=labels, y=families["this_week"].tolist()),
-        go.Bar(name=words.text("last_week"), x=labels, y=families["last_week"].tolist()),
-    ])
-    figure.update_layout(title=words.text("by_family"), barmode="group",
-                         yaxis_title=words.text("exceptions"), template="plotly_white",
-                         height=420)
+    figure = go.Figure(
+        [
+            go.Bar(name=words.text("this_week"), x=labels, y=families["this_week"].tolist()),
+            go.Bar(name=words.text("last_week"), x=labels, y=families["last_week"].tolist()),
+        ]
+    )
+    figure.update_layout(
+        title=words.text("by_family"),
+        barmode="group",
+        yaxis_title=words.text("exceptions"),
+        template="plotly_white",
+        height=420,
+    )
     return figure
 
 
 def trend_chart(report: MerchantWeek, words: Catalogue) -> go.Figure:
     """The share of orders with an exception over the last weeks."""
     trend = report.kpis_by_week
-    figure = go.Figure(go.Scatter(x=trend["week"].tolist(),
-                                  y=trend["exception_rate"].fillna(0).tolist(),
-                                  mode="lines+markers", name=words.text("exception_rate")))
-    figure.update_layout(title=words.text("trend"), yaxis_tickformat=".0%",
-                         template="plotly_white", height=420)
+    figure = go.Figure(
+        go.Scatter(
+            x=trend["week"].tolist(),
+            y=trend["exception_rate"].fillna(0).tolist(),
+            mode="lines+markers",
+            name=words.text("exception_rate"),
+        )
+    )
+    figure.update_layout(
+        title=words.text("trend"), yaxis_tickformat=".0%", template="plotly_white", height=420
+    )
     return figure
 
 
 def write_html(report: MerchantWeek, words: Catalogue, path: Path) -> None:
     charts = [
         # Plotly's JavaScript goes inline once, with the first chart, so the file works offline.
-        family_chart(report, words).to_html(full_html=False, include_plotlyjs=True,
-                                            div_id="chart-families"),
-        trend_chart(report, words).to_html(full_html=False, include_plotlyjs=False,
-                                           div_id="chart-trend"),
+        family_chart(report, words).to_html(
+            full_html=False, include_plotlyjs=True, div_id="chart-families"
+        ),
+        trend_chart(report, words).to_html(
+            full_html=False, include_plotlyjs=False, div_id="chart-trend"
+        ),
     ]
     title = f"{words.text('title')} · {report.merchant.merchant_name} · {report.week}"
-    body = "\n".join([
-        f"<h1>{escape(words.text('title'))}</h1>",
-        f"<p>{escape(words.text('merchant'))}: <strong>"
-        f"{escape(report.merchant.merchant_name)}</strong> · {escape(words.text('week'))}: "
-        f"{escape(report.week)}</p>",
-        f"<p class='note'>{escape(words.text('timezone_note'))}</p>",
-        _kpi_table(report, words),
-        "<div class='charts'>" + "".join(f"<div>{chart}</div>" for chart in charts) + "</div>",
-        f"<h2>{escape(words.text('sheet_exceptions'))}</h2>",
-        _table(report.exceptions, exception_columns(words), words),
-        f"<h2>{escape(words.text('sheet_recurring'))}</h2>",
-        _table(report.recurring_issues, recurring_columns(words), words),
-        f"<h2>{escape(words.text('sheet_actions'))}</h2>",
-        _table(report.suggested_actions, action_columns(words), words),
-    ])
-    page = (f"<!DOCTYPE html>\n<html lang='{words.language}'>\n<head><meta charset='utf-8'>"
-            f"<title>{escape(title)}</title><style>{_STYLE}</style></head>\n"
-            f"<body>\n{body}\n</body>\n</html>\n")
+    body = "\n".join(
+        [
+            f"<h1>{escape(words.text('title'))}</h1>",
+            f"<p>{escape(words.text('merchant'))}: <strong>"
+            f"{escape(report.merchant.merchant_name)}</strong> · {escape(words.text('week'))}: "
+            f"{escape(report.week)}</p>",
+            f"<p class='note'>{escape(words.text('timezone_note'))}</p>",
+            _kpi_table(report, words),
+            "<div class='charts'>" + "".join(f"<div>{chart}</div>" for chart in charts) + "</div>",
+            f"<h2>{escape(words.text('sheet_exceptions'))}</h2>",
+            _table(report.exceptions, exception_columns(words), words),
+            f"<h2>{escape(words.text('sheet_recurring'))}</h2>",
+            _table(report.recurring_issues, recurring_columns(words), words),
+            f"<h2>{escape(words.text('sheet_actions'))}</h2>",
+            _table(report.suggested_actions, action_columns(words), words),
+        ]
+    )
+    page = (
+        f"<!DOCTYPE html>\n<html lang='{words.language}'>\n<head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
+    )
     path.write_text(page, encoding="utf-8")
 
 
@@ -92,12 +110,19 @@ def _kpi_table(report: MerchantWeek, words: Catalogue) -> str:
     for key, kind in KPI_ROWS:
         now, before = this_week[key], last_week[key]
         change = None if now is None or before is None else now - before
-        cells = [_format_kpi(now, kind), _format_kpi(before, kind),
-                 _format_change(change, kind, words)]
-        rows.append(f"<tr><th>{escape(words.text(key))}</th>"
-                    + "".join(f"<td class='number'>{cell}</td>" for cell in cells) + "</tr>")
-    header = "".join(f"<th>{escape(words.text(key))}</th>"
-                     for key in ("kpi", "this_week", "last_week", "change"))
+        cells = [
+            _format_kpi(now, kind),
+            _format_kpi(before, kind),
+            _format_change(change, kind, words),
+        ]
+        rows.append(
+            f"<tr><th>{escape(words.text(key))}</th>"
+            + "".join(f"<td class='number'>{cell}</td>" for cell in cells)
+            + "</tr>"
+        )
+    header = "".join(
+        f"<th>{escape(words.text(key))}</th>" for key in ("kpi", "this_week", "last_week", "change")
+    )
     return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 

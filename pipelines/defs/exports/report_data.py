@@ -22,8 +22,13 @@ TREND_WEEKS = 8
 RECURRING_LOOKBACK_WEEKS = 4
 _SQL_DIR = Path(__file__).with_name("sql")
 # Timestamps in the marts are naive UTC; merchants read Beijing time.
-_TIMESTAMP_COLUMNS = ("placed_at", "detected_at", "resolved_at", "first_detected_at",
-                      "last_detected_at")
+_TIMESTAMP_COLUMNS = (
+    "placed_at",
+    "detected_at",
+    "resolved_at",
+    "first_detected_at",
+    "last_detected_at",
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,11 @@ class MerchantWeek:
     def kpis(self, week: str) -> dict[str, float]:
         """The week's counts and the rates a merchant reads, zeros for a week without orders."""
         rows = self.kpis_by_week[self.kpis_by_week["week"] == week]
-        counts = {column: float(rows[column].sum()) for column in self.kpis_by_week.columns
-                  if column not in ("week", "exception_rate")}
+        counts = {
+            column: float(rows[column].sum())
+            for column in self.kpis_by_week.columns
+            if column not in ("week", "exception_rate")
+        }
         return {**counts, **_rates(counts)}
 
 
@@ -79,7 +87,8 @@ class MartsReader:
         missing = [str(path) for path in self.paths.values() if not path.exists()]
         if missing:
             raise FileNotFoundError(
-                "The exported marts are missing: " + ", ".join(missing)
+                "The exported marts are missing: "
+                + ", ".join(missing)
                 + ". Run the daily build (`oex run`) before exporting merchant reports."
             )
         self.connection = duckdb.connect()
@@ -89,8 +98,9 @@ class MartsReader:
 
     def query(self, name: str, **parameters: object) -> pd.DataFrame:
         bound = {name: str(path) for name, path in self.paths.items()}
-        used = {key: value for key, value in {**bound, **parameters}.items()
-                if f"${key}" in _sql(name)}
+        used = {
+            key: value for key, value in {**bound, **parameters}.items() if f"${key}" in _sql(name)
+        }
         frame = self.connection.execute(_sql(name), used).df()
         for column in _TIMESTAMP_COLUMNS:
             if column in frame.columns:
@@ -118,7 +128,8 @@ class MartsReader:
             exceptions_by_family=_family_columns(by_family, week, last_week),
             exceptions=self.query("exceptions_of_week", **scope),
             recurring_issues=self.query(
-                "recurring_issues", **scope,
+                "recurring_issues",
+                **scope,
                 first_week=previous_week(week, RECURRING_LOOKBACK_WEEKS - 1),
             ),
             suggested_actions=self.query("suggested_actions", **scope),
@@ -126,11 +137,11 @@ class MartsReader:
 
     def _trend(self, merchant_id: str, week: str) -> pd.DataFrame:
         first_week = previous_week(week, TREND_WEEKS - 1)
-        found = self.query("weekly_kpis", merchant_id=merchant_id, week=week,
-                           first_week=first_week)
+        found = self.query("weekly_kpis", merchant_id=merchant_id, week=week, first_week=first_week)
         # Every week of the trend gets a row, so a quiet week shows as zero instead of vanishing.
-        weeks = pd.DataFrame({"week": [previous_week(week, back)
-                                       for back in range(TREND_WEEKS - 1, -1, -1)]})
+        weeks = pd.DataFrame(
+            {"week": [previous_week(week, back) for back in range(TREND_WEEKS - 1, -1, -1)]}
+        )
         trend = weeks.merge(found, on="week", how="left").fillna(0)
         counts = [column for column in trend.columns if column != "week"]
         trend[counts] = trend[counts].astype("int64")
@@ -145,8 +156,9 @@ def _merchant(row: pd.Series) -> Merchant:
 
 
 def _family_columns(frame: pd.DataFrame, week: str, last_week: str) -> pd.DataFrame:
-    wide = frame.pivot_table(index="family", columns="week", values="exceptions",
-                             aggfunc="sum", fill_value=0)
+    wide = frame.pivot_table(
+        index="family", columns="week", values="exceptions", aggfunc="sum", fill_value=0
+    )
     wide = wide.reindex(columns=[week, last_week], fill_value=0)
     wide.columns = ["this_week", "last_week"]
     return wide.reset_index().sort_values(["this_week", "family"], ascending=[False, True])

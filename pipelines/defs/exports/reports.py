@@ -28,8 +28,9 @@ from pipelines.defs.exports.workbook import write_workbook
 MANIFEST = "manifest.json"
 
 
-def export_week(week: str, merchant_id: str | None = None, *,
-                languages_file: Path | None = None) -> list[Path]:
+def export_week(
+    week: str, merchant_id: str | None = None, *, languages_file: Path | None = None
+) -> list[Path]:
     """Write the week's report files for every merchant (or only merchant_id).
 
     Returns the paths written, the manifest last. Reads only the exported marts.
@@ -55,8 +56,9 @@ def export_week(week: str, merchant_id: str | None = None, *,
     return [*written, week_dir / MANIFEST]
 
 
-def _write_merchants(staging: Path, week: str, merchant_id: str | None,
-                     languages_file: Path | None) -> list[dict]:
+def _write_merchants(
+    staging: Path, week: str, merchant_id: str | None, languages_file: Path | None
+) -> list[dict]:
     reader = MartsReader()
     try:
         merchants = reader.merchants_of_week(week, merchant_id)
@@ -76,16 +78,19 @@ def _write_merchants(staging: Path, week: str, merchant_id: str | None,
         reader.close()
 
 
-def _write_merchant_files(report: MerchantWeek, folder: Path,
-                          languages_file: Path | None) -> list[dict]:
+def _write_merchant_files(
+    report: MerchantWeek, folder: Path, languages_file: Path | None
+) -> list[dict]:
     words = catalogue_for(report.merchant.merchant_id, languages_file)
     stem = f"{words.text('file_stem')}-{report.week}"
     workbook = safe_child(folder, f"{stem}.xlsx")
     html = safe_child(folder, f"{stem}.html")
     rows = write_workbook(report, words, workbook)
     write_html(report, words, html)
-    return [_manifest_entry(report.merchant, words.language, path, folder.parent, rows)
-            for path in (workbook, html)]
+    return [
+        _manifest_entry(report.merchant, words.language, path, folder.parent, rows)
+        for path in (workbook, html)
+    ]
 
 
 def _folder_names(merchants: list[Merchant]) -> dict[str, str]:
@@ -93,14 +98,18 @@ def _folder_names(merchants: list[Merchant]) -> dict[str, str]:
     slugs = {m.merchant_id: merchant_slug(m.merchant_name, m.merchant_id) for m in merchants}
     taken = [slug.casefold() for slug in slugs.values()]
     return {
-        merchant_id: (slug if taken.count(slug.casefold()) == 1
-                      else f"{slug}-{merchant_slug(merchant_id, merchant_id)}")
+        merchant_id: (
+            slug
+            if taken.count(slug.casefold()) == 1
+            else f"{slug}-{merchant_slug(merchant_id, merchant_id)}"
+        )
         for merchant_id, slug in slugs.items()
     }
 
 
-def _manifest_entry(merchant: Merchant, language: str, path: Path, week_dir: Path,
-                    rows: dict[str, int]) -> dict:
+def _manifest_entry(
+    merchant: Merchant, language: str, path: Path, week_dir: Path, rows: dict[str, int]
+) -> dict:
     return {
         "path": path.relative_to(week_dir).as_posix(),
         "merchant_id": merchant.merchant_id,
@@ -114,11 +123,11 @@ def _manifest_entry(merchant: Merchant, language: str, path: Path, week_dir: Pat
 
 
 def _write_manifest(week_dir: Path, week: str, entries: list[dict]) -> None:
-    manifest = {"week": week,
-                "files": sorted(entries, key=lambda entry: entry["path"])}
+    manifest = {"week": week, "files": sorted(entries, key=lambda entry: entry["path"])}
     temporary = week_dir / f".{MANIFEST}.{uuid.uuid4().hex}"
-    temporary.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
-                         encoding="utf-8")
+    temporary.write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     os.replace(temporary, week_dir / MANIFEST)
 
 
@@ -136,17 +145,22 @@ def _swap_in(new: Path | None, final: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def _swap_in_merchant(staging: Path, week_dir: Path, week: str, merchant_id: str,
-                      entries: list[dict]) -> None:
+def _swap_in_merchant(
+    staging: Path, week_dir: Path, week: str, merchant_id: str, entries: list[dict]
+) -> None:
     """Replace one merchant's folder of an existing week and its lines of the manifest."""
     week_dir.mkdir(exist_ok=True)
     manifest_path = week_dir / MANIFEST
-    previous = (json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
-                if manifest_path.exists() else [])
+    previous = (
+        json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
+        if manifest_path.exists()
+        else []
+    )
     new_folders = {folder.name for folder in staging.iterdir()}
     # A renamed merchant has a new slug: its old folder goes too.
-    old_folders = {Path(entry["path"]).parts[0] for entry in previous
-                   if entry["merchant_id"] == merchant_id} - new_folders
+    old_folders = {
+        Path(entry["path"]).parts[0] for entry in previous if entry["merchant_id"] == merchant_id
+    } - new_folders
     for name in old_folders:
         folder = safe_child(week_dir, name)
         if folder.exists():

@@ -1,16 +1,20 @@
 """The words of a merchant report in each language, and which language each merchant reads.
 
-Codes (exception types, families, resolutions) stay codes in the marts; the report shows the
-merchant a label. A code without a label is shown as the code, so a new rule never breaks a
-report, it only reads less nicely until a label is added here.
+Codes (exception types, families, root causes, resolutions) stay codes in the marts; the
+report shows the merchant their names from the dashboard's catalogue. A code without a name is
+shown as the code, so a new rule never breaks a report, it only reads less nicely until a name
+is added to dashboards/i18n.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import yaml
+
+from dashboards.i18n import Catalogue as DashboardCatalogue
 
 DEFAULT_LANGUAGE = "zh-CN"
 LANGUAGES_FILE = Path(__file__).with_name("merchants.yml")
@@ -130,64 +134,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-# Labels for the codes the marts carry, per language.
-LABELS: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "payment": "支付", "info": "信息", "inventory": "库存", "logistics": "物流",
-        "fulfilment": "履约准确", "system": "系统", "special": "特殊要求",
-        "payment_failed": "支付失败", "payment_timeout": "超时未支付",
-        "amount_mismatch": "支付金额不符", "refund_before_shipment": "发货前申请退款",
-        "address_incomplete": "地址不完整", "phone_invalid": "电话无效",
-        "receiver_missing": "缺少收件人", "sku_unknown": "未知商品编码",
-        "variant_unavailable": "规格不存在", "out_of_stock": "缺货",
-        "below_safety_stock": "低于安全库存", "oversold": "超卖",
-        "sku_discontinued": "商品已停售", "late_handoff": "交接承运商延迟",
-        "delivery_overdue": "超时未妥投", "tracking_stalled": "物流停滞",
-        "rejected_by_recipient": "收件人拒收", "returned_to_sender": "退回",
-        "lost_or_damaged": "丢件或破损", "out_of_delivery_range": "超出配送范围",
-        "wrong_item": "错发", "missing_item": "漏发", "sync_delay": "订单同步延迟",
-        "duplicate_order": "重复订单", "missing_in_wms": "订单未下发仓库",
-        "stock_mismatch": "平台与仓库库存不一致", "designated_carrier": "指定快递",
-        "expedited": "加急", "special_packaging": "特殊包装",
-        "presale_mixed": "预售与现货混合", "remote_region_note": "偏远地区备注",
-        "heavy_parcel": "超重包裹",
-        "shipped": "已发货", "reshipped": "已补发", "cancelled": "已取消",
-        "refunded": "已退款", "lost": "丢失",
-        "customer_service": "客服", "warehouse": "仓库", "finance": "财务",
-        "tech": "技术", "merchant": "商家",
-        "customer_phone": "同一客户电话", "address": "同一地址", "sku": "同一商品",
-        "carrier_route": "同一快递线路",
-    },
-    "en": {
-        "payment": "Payment", "info": "Order information", "inventory": "Inventory",
-        "logistics": "Logistics", "fulfilment": "Fulfilment accuracy", "system": "System",
-        "special": "Special request",
-        "payment_failed": "Payment failed", "payment_timeout": "Unpaid past the timeout",
-        "amount_mismatch": "Paid amount differs", "refund_before_shipment":
-            "Refund before shipment",
-        "address_incomplete": "Address incomplete", "phone_invalid": "Phone invalid",
-        "receiver_missing": "Receiver missing", "sku_unknown": "Unknown SKU",
-        "variant_unavailable": "Variant not carried", "out_of_stock": "Out of stock",
-        "below_safety_stock": "Below safety stock", "oversold": "Oversold",
-        "sku_discontinued": "SKU discontinued", "late_handoff": "Late hand-off to carrier",
-        "delivery_overdue": "Delivery overdue", "tracking_stalled": "Tracking stalled",
-        "rejected_by_recipient": "Rejected by recipient",
-        "returned_to_sender": "Returned to sender", "lost_or_damaged": "Lost or damaged",
-        "out_of_delivery_range": "Outside delivery range", "wrong_item": "Wrong item",
-        "missing_item": "Missing item", "sync_delay": "Late sync to WMS",
-        "duplicate_order": "Duplicate order", "missing_in_wms": "Never reached the WMS",
-        "stock_mismatch": "Platform and WMS stock differ",
-        "designated_carrier": "Designated carrier", "expedited": "Expedited",
-        "special_packaging": "Special packaging", "presale_mixed": "Presale mixed with in-stock",
-        "remote_region_note": "Remote region note", "heavy_parcel": "Heavy parcel",
-        "shipped": "shipped", "reshipped": "reshipped", "cancelled": "cancelled",
-        "refunded": "refunded", "lost": "lost",
-        "customer_service": "Customer service", "warehouse": "Warehouse",
-        "finance": "Finance", "tech": "Tech", "merchant": "Merchant",
-        "customer_phone": "Same customer phone", "address": "Same address", "sku": "Same SKU",
-        "carrier_route": "Same carrier route",
-    },
-}
+# The codes the marts carry are named by the dashboard's catalogue (dashboards/i18n), so a
+# sub-type, family or root cause reads the same in the review meeting and in the merchant's
+# file. Sections are searched in this order; the first that knows the code names it.
+CODE_SECTIONS = ("family", "exception_type", "root_cause", "resolution", "owner_team", "key_type")
 
 
 @dataclass(frozen=True)
@@ -202,7 +152,21 @@ class Catalogue:
     def label(self, code: object) -> str:
         if code is None or code != code:  # None or NaN: an empty cell, not the word "None"
             return ""
-        return LABELS[self.language].get(str(code), str(code))
+        names = _code_names(self.language)
+        return names.get(str(code), str(code))
+
+    def action(self, root_cause: object, fallback: object) -> str:
+        """The action a root cause calls for, in this language; else the rule's own text."""
+        return DashboardCatalogue(self.language).action(root_cause, fallback)
+
+
+@cache
+def _code_names(language: str) -> dict[str, str]:
+    catalogue = DashboardCatalogue(language)
+    names: dict[str, str] = {}
+    for section in reversed(CODE_SECTIONS):
+        names.update(catalogue.names(section))
+    return names
 
 
 def merchant_languages(languages_file: Path | None = None) -> tuple[str, dict[str, str]]:

@@ -95,8 +95,12 @@ def action_columns(words: Catalogue) -> list[Column]:
         Column("exceptions", lambda r: r["exceptions"], "int", 10),
         Column("open_exceptions", lambda r: r["open_exceptions"], "int", 10),
         Column("overdue_exceptions", lambda r: r["overdue_exceptions"], "int", 10),
-        Column("root_cause", lambda r: r["root_cause"], width=30),
-        Column("suggested_action", lambda r: r["suggested_action"], width=40),
+        Column("root_cause", lambda r: words.label(r["root_cause"]), width=30),
+        Column(
+            "suggested_action",
+            lambda r: words.action(r["root_cause"], r["suggested_action"]),
+            width=40,
+        ),
         Column("handling_guideline", lambda r: r["handling_guideline"], width=40),
     ]
 
@@ -104,8 +108,9 @@ def action_columns(words: Catalogue) -> list[Column]:
 class _Formats:
     def __init__(self, book: xlsxwriter.Workbook, words: Catalogue) -> None:
         self.title = book.add_format({"bold": True, "font_size": 14})
-        self.header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                       "text_wrap": True, "valign": "top"})
+        self.header = book.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+        )
         self.note = book.add_format({"italic": True, "font_color": "#595959"})
         self.int = book.add_format({"num_format": "#,##0"})
         self.number = book.add_format({"num_format": "0.0"})
@@ -115,38 +120,63 @@ class _Formats:
         # Rates change by percentage points; the cell holds points (2.0 for 10% → 12%).
         points = words.text("points")
         self.change_rate = book.add_format(
-            {"num_format": f'+0.0" {points}";-0.0" {points}";0.0" {points}"'})
+            {"num_format": f'+0.0" {points}";-0.0" {points}";0.0" {points}"'}
+        )
 
 
 def write_workbook(report: MerchantWeek, words: Catalogue, path: Path) -> dict[str, int]:
     """Write the workbook; return the row count of each data sheet for the manifest."""
-    book = xlsxwriter.Workbook(str(path), {
-        # Merchant-supplied text must stay text: '=cmd|...' in a name is not a formula.
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-    })
+    book = xlsxwriter.Workbook(
+        str(path),
+        {
+            # Merchant-supplied text must stay text: '=cmd|...' in a name is not a formula.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     # A fixed creation time keeps a re-export byte-identical to the first export.
     created = datetime.combine(week_monday(report.week), datetime.min.time())
     book.set_properties({"title": f"{words.text('title')} {report.week}", "created": created})
     formats = _Formats(book, words)
     _write_summary(book.add_worksheet(words.text("sheet_summary")), book, report, words, formats)
     rows = {
-        "exceptions": _write_sheet(book, words.text("sheet_exceptions"), report.exceptions,
-                                   exception_columns(words), words, formats),
-        "recurring_issues": _write_sheet(book, words.text("sheet_recurring"),
-                                         report.recurring_issues, recurring_columns(words),
-                                         words, formats),
-        "suggested_actions": _write_sheet(book, words.text("sheet_actions"),
-                                          report.suggested_actions, action_columns(words),
-                                          words, formats),
+        "exceptions": _write_sheet(
+            book,
+            words.text("sheet_exceptions"),
+            report.exceptions,
+            exception_columns(words),
+            words,
+            formats,
+        ),
+        "recurring_issues": _write_sheet(
+            book,
+            words.text("sheet_recurring"),
+            report.recurring_issues,
+            recurring_columns(words),
+            words,
+            formats,
+        ),
+        "suggested_actions": _write_sheet(
+            book,
+            words.text("sheet_actions"),
+            report.suggested_actions,
+            action_columns(words),
+            words,
+            formats,
+        ),
     }
     book.close()
     return rows
 
 
-def _write_summary(sheet: Worksheet, book: xlsxwriter.Workbook, report: MerchantWeek,
-                   words: Catalogue, formats: _Formats) -> None:
+def _write_summary(
+    sheet: Worksheet,
+    book: xlsxwriter.Workbook,
+    report: MerchantWeek,
+    words: Catalogue,
+    formats: _Formats,
+) -> None:
     sheet.set_column(0, 0, 26)
     sheet.set_column(1, 3, 13)
     sheet.write_string(0, 0, words.text("title"), formats.title)
@@ -168,8 +198,7 @@ def _write_summary(sheet: Worksheet, book: xlsxwriter.Workbook, report: Merchant
         _write_value(sheet, row, 2, last_week[key], value_format)
         if this_week[key] is not None and last_week[key] is not None:
             change = this_week[key] - last_week[key]
-            sheet.write_number(row, 3, change if kind == "count" else change * 100,
-                               change_format)
+            sheet.write_number(row, 3, change if kind == "count" else change * 100, change_format)
 
     family_top = top + len(KPI_ROWS) + 2
     _write_headers(sheet, family_top, ["family", "this_week", "last_week"], words, formats)
@@ -180,8 +209,9 @@ def _write_summary(sheet: Worksheet, book: xlsxwriter.Workbook, report: Merchant
         sheet.write_number(family_top + offset, 2, int(family["last_week"]), formats.int)
 
     trend_top = family_top + max(len(families), 1) + 2
-    _write_headers(sheet, trend_top, ["week", "orders", "exceptions", "exception_rate"],
-                   words, formats)
+    _write_headers(
+        sheet, trend_top, ["week", "orders", "exceptions", "exception_rate"], words, formats
+    )
     trend = report.kpis_by_week.to_dict("records")
     for offset, week in enumerate(trend, start=1):
         row = trend_top + offset
@@ -194,29 +224,39 @@ def _write_summary(sheet: Worksheet, book: xlsxwriter.Workbook, report: Merchant
     if families:
         chart = book.add_chart({"type": "column"})
         for column, key in ((1, "this_week"), (2, "last_week")):
-            chart.add_series({
-                "name": words.text(key),
-                "categories": [name, family_top + 1, 0, family_top + len(families), 0],
-                "values": [name, family_top + 1, column, family_top + len(families), column],
-            })
+            chart.add_series(
+                {
+                    "name": words.text(key),
+                    "categories": [name, family_top + 1, 0, family_top + len(families), 0],
+                    "values": [name, family_top + 1, column, family_top + len(families), column],
+                }
+            )
         chart.set_title({"name": words.text("by_family")})
         chart.set_y_axis({"name": words.text("exceptions")})
         sheet.insert_chart(top, 5, chart)
     trend_chart = book.add_chart({"type": "line"})
-    trend_chart.add_series({
-        "name": words.text("exception_rate"),
-        "categories": [name, trend_top + 1, 0, trend_top + len(trend), 0],
-        "values": [name, trend_top + 1, 3, trend_top + len(trend), 3],
-        "marker": {"type": "circle"},
-    })
+    trend_chart.add_series(
+        {
+            "name": words.text("exception_rate"),
+            "categories": [name, trend_top + 1, 0, trend_top + len(trend), 0],
+            "values": [name, trend_top + 1, 3, trend_top + len(trend), 3],
+            "marker": {"type": "circle"},
+        }
+    )
     trend_chart.set_title({"name": words.text("trend")})
     trend_chart.set_y_axis({"num_format": "0%"})
     trend_chart.set_legend({"none": True})
     sheet.insert_chart(top + 16, 5, trend_chart)
 
 
-def _write_sheet(book: xlsxwriter.Workbook, title: str, frame: pd.DataFrame,
-                 columns: Sequence[Column], words: Catalogue, formats: _Formats) -> int:
+def _write_sheet(
+    book: xlsxwriter.Workbook,
+    title: str,
+    frame: pd.DataFrame,
+    columns: Sequence[Column],
+    words: Catalogue,
+    formats: _Formats,
+) -> int:
     sheet = book.add_worksheet(title)
     _write_headers(sheet, 0, [column.header for column in columns], words, formats)
     for index, column in enumerate(columns):
@@ -225,8 +265,12 @@ def _write_sheet(book: xlsxwriter.Workbook, title: str, frame: pd.DataFrame,
     if not records:
         sheet.write_string(1, 0, words.text("no_rows"), formats.note)
         return 0
-    cell_formats = {"int": formats.int, "number": formats.number, "percent": formats.percent,
-                    "datetime": formats.datetime}
+    cell_formats = {
+        "int": formats.int,
+        "number": formats.number,
+        "percent": formats.percent,
+        "datetime": formats.datetime,
+    }
     for row_number, record in enumerate(records, start=1):
         for index, column in enumerate(columns):
             _write_cell(sheet, row_number, index, column.value(record), column.kind, cell_formats)
@@ -235,8 +279,9 @@ def _write_sheet(book: xlsxwriter.Workbook, title: str, frame: pd.DataFrame,
     return len(records)
 
 
-def _write_headers(sheet: Worksheet, row: int, keys: Sequence[str], words: Catalogue,
-                   formats: _Formats) -> None:
+def _write_headers(
+    sheet: Worksheet, row: int, keys: Sequence[str], words: Catalogue, formats: _Formats
+) -> None:
     for column, key in enumerate(keys):
         sheet.write_string(row, column, words.text(key), formats.header)
 
@@ -246,14 +291,16 @@ def _write_value(sheet: Worksheet, row: int, column: int, value: float | None, c
         sheet.write_number(row, column, value, cell_format)
 
 
-def _write_cell(sheet: Worksheet, row: int, column: int, value: Any, kind: str,
-                cell_formats: dict) -> None:
+def _write_cell(
+    sheet: Worksheet, row: int, column: int, value: Any, kind: str, cell_formats: dict
+) -> None:
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return
     if kind == "text":
         sheet.write_string(row, column, str(value))
     elif kind == "datetime":
-        sheet.write_datetime(row, column, pd.Timestamp(value).to_pydatetime(),
-                             cell_formats["datetime"])
+        sheet.write_datetime(
+            row, column, pd.Timestamp(value).to_pydatetime(), cell_formats["datetime"]
+        )
     else:
         sheet.write_number(row, column, float(value), cell_formats.get(kind))

@@ -51,26 +51,39 @@ def test_weekly_job_runs_only_the_merchant_reports(location) -> None:
 
 
 def test_schedules_run_in_shanghai_time_on_the_right_jobs() -> None:
-    assert (daily_build_schedule.cron_schedule, daily_build_schedule.execution_timezone,
-            daily_build_schedule.job_name) == ("0 6 * * *", "Asia/Shanghai", "daily_build")
-    assert (weekly_merchant_reports_schedule.cron_schedule,
-            weekly_merchant_reports_schedule.execution_timezone,
-            weekly_merchant_reports_schedule.job_name) == (
-        "0 8 * * 1", "Asia/Shanghai", "weekly_merchant_reports")
+    assert (
+        daily_build_schedule.cron_schedule,
+        daily_build_schedule.execution_timezone,
+        daily_build_schedule.job_name,
+    ) == ("0 6 * * *", "Asia/Shanghai", "daily_build")
+    assert (
+        weekly_merchant_reports_schedule.cron_schedule,
+        weekly_merchant_reports_schedule.execution_timezone,
+        weekly_merchant_reports_schedule.job_name,
+    ) == ("0 8 * * 1", "Asia/Shanghai", "weekly_merchant_reports")
 
 
-@pytest.mark.parametrize(("schedule", "tick", "partition"), [
-    # 06:00 on the 16th builds the 15th, the last complete day.
-    (daily_build_schedule, datetime(2026, 11, 16, 6, 0, tzinfo=SHANGHAI), "2026-11-15"),
-    # Monday 16 Nov 08:00 reports the week of Monday 9 Nov (2026-W46), just ended.
-    (weekly_merchant_reports_schedule, datetime(2026, 11, 16, 8, 0, tzinfo=SHANGHAI),
-     "2026-11-09"),
-])
+@pytest.mark.parametrize(
+    ("schedule", "tick", "partition"),
+    [
+        # 06:00 on the 16th builds the 15th, the last complete day.
+        (daily_build_schedule, datetime(2026, 11, 16, 6, 0, tzinfo=SHANGHAI), "2026-11-15"),
+        # Monday 16 Nov 08:00 reports the week of Monday 9 Nov (2026-W46), just ended.
+        (
+            weekly_merchant_reports_schedule,
+            datetime(2026, 11, 16, 8, 0, tzinfo=SHANGHAI),
+            "2026-11-09",
+        ),
+    ],
+)
 def test_schedules_target_the_period_just_ended(location, schedule, tick, partition) -> None:
     with dg.instance_for_test() as instance:
         # With the repository, the tick also validates the partition key against the job.
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick,
-                                            repository_def=location.get_repository_def())
+        context = dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=tick,
+            repository_def=location.get_repository_def(),
+        )
         data = schedule.evaluate_tick(context)
     [request] = data.run_requests
     assert request.partition_key == partition
@@ -80,8 +93,14 @@ def test_the_location_validates_with_the_schedules_and_sensor_listed(location) -
     dg.Definitions.validate_loadable(location)
     repository = location.get_repository_def()
     assert {s.name for s in repository.schedule_defs} == {
-        "daily_build_schedule", "weekly_merchant_reports_schedule"}
-    assert [s.name for s in repository.sensor_defs] == ["inbox_sensor"]
+        "daily_build_schedule",
+        "weekly_merchant_reports_schedule",
+    }
+    assert sorted(s.name for s in repository.sensor_defs) == [
+        "check_results_after_failure",
+        "check_results_after_success",
+        "inbox_sensor",
+    ]
     assert repository.get_sensor_def("inbox_sensor").minimum_interval_seconds <= 30
 
 
@@ -98,5 +117,7 @@ def test_the_sensor_requests_a_valid_daily_build_range(location, tmp_path, monke
         data = location.get_repository_def().get_sensor_def("inbox_sensor").evaluate_tick(context)
 
     [request] = data.run_requests
-    assert (request.tags["dagster/asset_partition_range_start"],
-            request.tags["dagster/asset_partition_range_end"]) == ("2026-11-01", "2026-11-03")
+    assert (
+        request.tags["dagster/asset_partition_range_start"],
+        request.tags["dagster/asset_partition_range_end"],
+    ) == ("2026-11-01", "2026-11-03")

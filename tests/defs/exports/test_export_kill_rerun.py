@@ -18,8 +18,11 @@ WEEK = "2026-W46"
 
 
 def folder_checksums(folder: Path) -> dict[str, str]:
-    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def kill_export_mid_write(exports: Path) -> None:
@@ -27,8 +30,10 @@ def kill_export_mid_write(exports: Path) -> None:
     environment = {**os.environ, "OEX_EXPORTS": str(exports)}
     process = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "export", "--week", WEEK],
-        cwd=settings.PROJECT_ROOT, env=environment,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=settings.PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
@@ -41,7 +46,8 @@ def kill_export_mid_write(exports: Path) -> None:
 
 
 def test_a_killed_export_then_a_rerun_equals_an_uninterrupted_export(
-        marts, data_folders, monkeypatch, tmp_path) -> None:
+    marts, data_folders, monkeypatch, tmp_path
+) -> None:
     reference = tmp_path / "reference_exports"
     monkeypatch.setenv("OEX_EXPORTS", str(reference))
     export_week(WEEK)

@@ -7,16 +7,19 @@ import pytest
 from pipelines.defs.exports.naming import merchant_slug, previous_week, safe_child, week_monday
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("星辰旗舰店", "星辰旗舰店"),
-    ("Blue Harbor Trading", "Blue-Harbor-Trading"),
-    ("../../etc", "etc"),
-    ("a/../../x", "a-x"),
-    ("云上/优品..店", "云上-优品-店"),
-    ("back\\slash\x00nul\x1fctl", "back-slash-nul-ctl"),
-    ("全角／斜杠．．", "全角-斜杠"),  # full-width look-alikes are folded before cleaning
-    ("CON", "CON-merchant"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("星辰旗舰店", "星辰旗舰店"),
+        ("Blue Harbor Trading", "Blue-Harbor-Trading"),
+        ("../../etc", "etc"),
+        ("a/../../x", "a-x"),
+        ("云上/优品..店", "云上-优品-店"),
+        ("back\\slash\x00nul\x1fctl", "back-slash-nul-ctl"),
+        ("全角／斜杠．．", "全角-斜杠"),  # full-width look-alikes are folded before cleaning
+        ("CON", "CON-merchant"),
+    ],
+)
 def test_merchant_names_become_safe_folder_names(name: str, expected: str) -> None:
     assert merchant_slug(name, "M1") == expected
 

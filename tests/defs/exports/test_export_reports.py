@@ -19,19 +19,22 @@ def file_text(path: Path) -> str:
     """Everything a merchant could find in a file: every part of an XLSX, or the HTML source."""
     if path.suffix == ".xlsx":
         with zipfile.ZipFile(path) as archive:
-            return "\n".join(archive.read(name).decode("utf-8", errors="replace")
-                             for name in archive.namelist())
+            return "\n".join(
+                archive.read(name).decode("utf-8", errors="replace") for name in archive.namelist()
+            )
     return path.read_text(encoding="utf-8")
 
 
 def merchant_folders(exports: Path) -> dict[str, Path]:
     manifest = json.loads((exports / WEEK / "manifest.json").read_text(encoding="utf-8"))
-    return {entry["merchant_id"]: (exports / WEEK / entry["path"]).parent
-            for entry in manifest["files"]}
+    return {
+        entry["merchant_id"]: (exports / WEEK / entry["path"]).parent for entry in manifest["files"]
+    }
 
 
 def test_each_merchant_file_holds_only_that_merchants_orders(
-        marts, data_folders, fixture_merchants, languages_file) -> None:
+    marts, data_folders, fixture_merchants, languages_file
+) -> None:
     export_week(WEEK, languages_file=languages_file)
 
     folders = merchant_folders(data_folders["exports"])
@@ -39,10 +42,12 @@ def test_each_merchant_file_holds_only_that_merchants_orders(
     for merchant in fixture_merchants:
         files = sorted(folders[merchant.merchant_id].iterdir())
         assert [path.suffix for path in files] == [".html", ".xlsx"]
-        own_orders = set(marts.query("merchant_id == @merchant.merchant_id and week == @WEEK")
-                         ["order_id"])
-        foreign = set().union(*(other.identifiers for other in fixture_merchants
-                                if other is not merchant))
+        own_orders = set(
+            marts.query("merchant_id == @merchant.merchant_id and week == @WEEK")["order_id"]
+        )
+        foreign = set().union(
+            *(other.identifiers for other in fixture_merchants if other is not merchant)
+        )
         for path in files:
             text = file_text(path)
             assert {order for order in own_orders if order not in text} == set(), path
@@ -50,7 +55,8 @@ def test_each_merchant_file_holds_only_that_merchants_orders(
 
 
 def test_workbook_summary_compares_the_week_with_last_week(
-        marts, data_folders, languages_file) -> None:
+    marts, data_folders, languages_file
+) -> None:
     export_week(WEEK, languages_file=languages_file)
 
     folder = merchant_folders(data_folders["exports"])["MQX01"]
@@ -74,6 +80,14 @@ def test_workbook_summary_compares_the_week_with_last_week(
     assert str(first["发现时间"]) == "2026-11-09 02:00:00"
     assert str(first["解决时间"]) == "2026-11-09 02:30:00"
     assert first["处理结果"] == "已发货"
+    # Root causes and actions in the merchant's language, from the dashboard's catalogue; the
+    # rule's own action text where the catalogue does not know the root cause.
+    header, *rows = book["处理建议"].iter_rows(values_only=True)
+    by_type = {row[header.index("异常类型")]: dict(zip(header, row, strict=True)) for row in rows}
+    assert by_type["缺货"]["根因"] == "补货策略不足"
+    assert by_type["缺货"]["建议措施"] == "调整补货策略，或为热销 SKU 设置预售阈值"
+    assert by_type["配送超时"]["根因"] == "carrier_relations_2027"
+    assert by_type["配送超时"]["建议措施"] == "action for delivery_overdue"
     with zipfile.ZipFile(next(folder.glob("*.xlsx"))) as archive:
         charts = [name for name in archive.namelist() if name.startswith("xl/charts/chart")]
     assert len(charts) == 2
@@ -102,7 +116,8 @@ def test_html_report_opens_offline(marts, data_folders, languages_file) -> None:
 
 
 def test_manifest_lists_every_file_with_its_rows_and_checksum(
-        marts, data_folders, languages_file) -> None:
+    marts, data_folders, languages_file
+) -> None:
     written = export_week(WEEK, languages_file=languages_file)
 
     week_dir = data_folders["exports"] / WEEK
@@ -120,12 +135,15 @@ def test_manifest_lists_every_file_with_its_rows_and_checksum(
 
 
 def test_crafted_merchant_names_write_nothing_outside_the_exports_folder(
-        tmp_path, data_folders, rewrite_marts, make_merchant) -> None:
-    rewrite_marts([
-        make_merchant("../../M1", "../../etc", "EA", 2, 1),
-        make_merchant("M2", "a/../../x", "EB", 2, 1),
-        make_merchant("M3", "..", "EC", 1, 0),
-    ])
+    tmp_path, data_folders, rewrite_marts, make_merchant
+) -> None:
+    rewrite_marts(
+        [
+            make_merchant("../../M1", "../../etc", "EA", 2, 1),
+            make_merchant("M2", "a/../../x", "EB", 2, 1),
+            make_merchant("M3", "..", "EC", 1, 0),
+        ]
+    )
     before = {path for path in tmp_path.rglob("*") if data_folders["exports"] not in path.parents}
 
     written = export_week(WEEK)
@@ -135,11 +153,16 @@ def test_crafted_merchant_names_write_nothing_outside_the_exports_folder(
     assert after - before == {data_folders["exports"]}
     assert all(exports in path.resolve().parents for path in written)
     assert sorted(p.name for p in (exports / WEEK).iterdir()) == [
-        "M3", "a-x", "etc", "manifest.json"]
+        "M3",
+        "a-x",
+        "etc",
+        "manifest.json",
+    ]
 
 
 def test_re_export_replaces_the_week_with_exactly_the_new_files(
-        marts, data_folders, fixture_merchants, rewrite_marts, languages_file) -> None:
+    marts, data_folders, fixture_merchants, rewrite_marts, languages_file
+) -> None:
     first = export_week(WEEK, languages_file=languages_file)
     checksums = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in first}
     # A run killed half-way left its staging folder behind.
@@ -158,10 +181,14 @@ def test_re_export_replaces_the_week_with_exactly_the_new_files(
 
 
 def test_exporting_one_merchant_leaves_the_others_untouched(
-        marts, data_folders, languages_file) -> None:
+    marts, data_folders, languages_file
+) -> None:
     everything = export_week(WEEK, languages_file=languages_file)
-    others = {p: p.read_bytes() for p in everything
-              if p.name != "manifest.json" and "Blue-Harbor" not in str(p)}
+    others = {
+        p: p.read_bytes()
+        for p in everything
+        if p.name != "manifest.json" and "Blue-Harbor" not in str(p)
+    }
 
     only = export_week(WEEK, merchant_id="MBH02", languages_file=languages_file)
 
@@ -172,8 +199,7 @@ def test_exporting_one_merchant_leaves_the_others_untouched(
     assert sorted(week_dir / e["path"] for e in manifest["files"]) == sorted(everything[:-1])
 
 
-def test_unknown_merchant_missing_marts_and_bad_week_fail_clearly(
-        data_folders, marts) -> None:
+def test_unknown_merchant_missing_marts_and_bad_week_fail_clearly(data_folders, marts) -> None:
     with pytest.raises(ValueError, match="NOPE"):
         export_week(WEEK, merchant_id="NOPE")
     with pytest.raises(ValueError, match="2026-W46"):
