@@ -272,7 +272,10 @@ def order_timeline(events: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
             x=events["occurred_at"],
             y=[catalogue.name("source", source) for source in events["source"]],
             mode="markers+text",
-            text=[catalogue.event_name(code) for code in events["event_type"]],
+            text=[
+                catalogue.event_name(code, source)
+                for code, source in zip(events["event_type"], events["source"], strict=True)
+            ],
             textposition="top center",
             marker={"size": 11, "color": "#0072B2"},
             customdata=events["detail"].fillna(""),

@@ -90,10 +90,12 @@ class Catalogue:
             return str(actions[root_cause])
         return "" if fallback is None or pd.isna(fallback) else str(fallback)
 
-    def event_name(self, code: object) -> str:
-        """A timeline event: an order, tracking or handling event, or an exception type."""
+    def event_name(self, code: object, source: object = None) -> str:
+        """A timeline event: an order, tracking, handling or feedback event, or (source
+        `exception`) an exception type. Some codes are both (a customer's wrong_item report
+        and the wrong_item exception), so the source decides."""
         events = self._texts.get("event_type", {})
-        if code in events:
+        if source != "exception" and code in events:
             return str(events[code])
         return self.name("exception_type", code)
 
@@ -114,7 +116,11 @@ class Catalogue:
             elif shown[column].dtype == bool:
                 shown[column] = shown[column].map(lambda flag: self.name("boolean", flag))
         if "event_type" in shown.columns:
-            shown["event_type"] = shown["event_type"].map(self.event_name)
+            sources = frame["source"] if "source" in frame.columns else [None] * len(frame)
+            shown["event_type"] = [
+                self.event_name(code, source)
+                for code, source in zip(frame["event_type"], sources, strict=True)
+            ]
         for dimension, value in (
             ("dimension", "dimension_value"),
             ("top_dimension", "top_dimension_value"),

@@ -19,6 +19,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+# Run as a script, only this folder is on the path; the serving contract is one level up.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from serving_contract import SERVING_CONTRACT
+
 FIRST_DAY = datetime(2026, 8, 17)  # Monday of 2026-W34, Beijing time
 LAST_DAY = datetime(2026, 11, 18)  # a Wednesday: 2026-W47 is not complete
 LAST_COMPLETE_WEEK = "2026-W46"
@@ -279,22 +283,7 @@ def _fct_orders(orders: pd.DataFrame, exceptions: pd.DataFrame) -> pd.DataFrame:
         with_family = set(exceptions.loc[exceptions["family"] == family, "order_id"])
         fct[f"has_{family}_exception"] = fct["order_id"].isin(with_family)
     fct["placed_at"] = fct["placed_at"].astype("datetime64[us]")
-    columns = [
-        "order_id",
-        "merchant_id",
-        "merchant_name",
-        "warehouse_id",
-        "channel",
-        "carrier",
-        "province",
-        "placed_at",
-        "week",
-        "order_status",
-        "exception_count",
-        "has_exception",
-        *[f"has_{family}_exception" for family in FAMILIES],
-    ]
-    return fct[columns]
+    return fct[SERVING_CONTRACT["fct_orders"]]
 
 
 REPORTS_SQL = {

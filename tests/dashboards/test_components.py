@@ -78,6 +78,33 @@ def test_both_catalogues_have_the_same_keys_and_name_every_exception_type():
         assert len(headers) == len(set(headers))
 
 
+def test_every_root_cause_of_the_rules_has_a_name_and_an_action():
+    rules = yaml.safe_load(
+        (
+            Path(__file__).resolve().parents[2]
+            / "dbt_project/models/intermediate/exceptions/rules/_rules__models.yml"
+        ).read_text(encoding="utf-8")
+    )
+    causes = {model["config"]["meta"]["root_cause"] for model in rules["models"]}
+    assert len(causes) >= 10
+    for catalogue in (ZH, EN):
+        for cause in causes:
+            assert catalogue.name("root_cause", cause) != cause, cause
+            assert catalogue.action(cause, fallback=None), cause
+
+
+def test_timeline_names_a_reported_problem_apart_from_the_exception():
+    events = pd.DataFrame(
+        {
+            "source": ["feedback", "exception", "tracking"],
+            "event_type": ["wrong_item", "wrong_item", "delivered"],
+        }
+    )
+    shown = EN.localise(events)[EN.column("event_type")].tolist()
+    assert shown == ["Wrong item reported", EN.name("exception_type", "wrong_item"), "Delivered"]
+    assert shown[0] != shown[1]
+
+
 def test_unknown_codes_fall_back_to_the_code_and_language_comes_from_config(monkeypatch):
     assert ZH.name("exception_type", "brand_new_rule") == "brand_new_rule"
     monkeypatch.setenv("OEX_LANGUAGE", "en")

@@ -12,79 +12,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from serving_contract import SERVING_CONTRACT
 
 WEEK = "2026-W46"  # Monday 2026-11-09 (Asia/Shanghai)
 LAST_WEEK = "2026-W45"
 WEEK_START_UTC = datetime(2026, 11, 8, 16, 0)  # Monday 00:00 in Shanghai
 
-FCT_ORDER_EXCEPTIONS_COLUMNS = [
-    "exception_id",
-    "order_id",
-    "merchant_id",
-    "merchant_name",
-    "warehouse_id",
-    "channel",
-    "carrier",
-    "province",
-    "sku",
-    "family",
-    "exception_type",
-    "priority",
-    "owner_team",
-    "placed_at",
-    "week",
-    "detected_at",
-    "first_response_at",
-    "resolved_at",
-    "resolution",
-    "handling_hours",
-    "sla_hours",
-    "is_within_sla",
-    "is_open",
-    "is_overdue",
-    "root_cause",
-    "suggested_action",
-    "recurrence_key",
-    "is_recurrence",
-    "is_success",
-]
-RPT_WEEKLY_KPIS_COLUMNS = [
-    "week",
-    "merchant_id",
-    "warehouse_id",
-    "channel",
-    "orders",
-    "orders_with_exception",
-    "exceptions",
-    "exception_rate",
-    "open_exceptions",
-    "overdue_exceptions",
-    "exceptions_within_sla",
-    "exceptions_closed",
-    "successes",
-    "recurrences",
-]
-RPT_RECURRING_ISSUES_COLUMNS = [
-    "key_type",
-    "recurrence_key",
-    "family",
-    "exception_type",
-    "merchant_id",
-    "occurrences",
-    "first_detected_at",
-    "last_detected_at",
-    "last_week",
-]
-DIM_EXCEPTION_TYPES_COLUMNS = [
-    "exception_type",
-    "family",
-    "priority",
-    "sla_hours",
-    "owner_team",
-    "handling_guideline",
-    "root_cause",
-    "suggested_action",
-]
+FCT_ORDER_EXCEPTIONS_COLUMNS = SERVING_CONTRACT["fct_order_exceptions"]
+RPT_WEEKLY_KPIS_COLUMNS = SERVING_CONTRACT["rpt_weekly_kpis"]
+RPT_RECURRING_ISSUES_COLUMNS = SERVING_CONTRACT["rpt_recurring_issues"]
+DIM_EXCEPTION_TYPES_COLUMNS = SERVING_CONTRACT["dim_exception_types"]
 
 EXCEPTION_TYPES = [
     # exception_type, family, priority, sla_hours, owner_team
