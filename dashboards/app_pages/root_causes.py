@@ -56,6 +56,19 @@ weeks_shown = (filters.week,) if period == "week" else tuple(trailing_weeks(filt
 focus = data.Focus(families=(family,) if family else (), exception_types=tuple(chosen_types))
 dimension_name = texts.name("dimension", dimension)
 
+
+def drill_into(value: object) -> None:
+    """Open the exception list on the exceptions of this dimension value."""
+    st.session_state[DRILL_KEY] = data.Focus(
+        families=focus.families,
+        exception_types=focus.exception_types,
+        dimension=dimension,
+        dimension_value=value,
+    )
+    st.session_state["list_all_weeks"] = period != "week"
+    st.switch_page("app_pages/exception_list.py")
+
+
 # ---- sub-type x dimension
 cells = data.dimension_breakdown(filters, focus, dimension, weeks_shown)
 if cells.empty:
@@ -84,8 +97,13 @@ else:
         .sort_values(ascending=False)
         .index.tolist()
     )
-    if clicked and clicked[0] in values:
-        st.session_state["explorer_drill_value"] = clicked[0]
+    # A click on a bar opens that value's exceptions at once. The chart keeps its selection
+    # when the user comes back, so only a click not yet followed drills; the box and button
+    # below reach any value again (and the same bar twice).
+    new_click = (dimension, clicked[0]) if clicked and clicked[0] in values else None
+    if new_click is not None and st.session_state.get("explorer_last_click") != new_click:
+        st.session_state["explorer_last_click"] = new_click
+        drill_into(new_click[1])
     drill_value_box, drill_button_box = st.columns([3, 1], vertical_alignment="bottom")
     drill_value = drill_value_box.selectbox(
         texts.text("explorer.drill_value"),
@@ -96,14 +114,7 @@ else:
     if drill_button_box.button(
         texts.text("explorer.drill_button"), key="drill_button", type="primary"
     ):
-        st.session_state[DRILL_KEY] = data.Focus(
-            families=focus.families,
-            exception_types=focus.exception_types,
-            dimension=dimension,
-            dimension_value=drill_value,
-        )
-        st.session_state["list_all_weeks"] = period != "week"
-        st.switch_page("app_pages/exception_list.py")
+        drill_into(drill_value)
 
 # ---- what keeps coming back
 st.subheader(texts.text("explorer.recurring"))
