@@ -33,7 +33,10 @@ import psutil
 
 from pipelines import settings
 
-VOLATILE_COLUMNS = frozenset({"_ingested_at", "ingested_at", "quarantined_at"})
+# when a row was written, and by which run: a re-run writes the same rows later, in another run
+VOLATILE_COLUMNS = frozenset(
+    {"_ingested_at", "ingested_at", "quarantined_at", "evaluated_at", "run_id"}
+)
 # Tables that keep one row per ingestion attempt: compared by each file's current state.
 LEDGER_TABLES = frozenset({("raw", "ingested_files"), ("marts", "rpt_ingestion_health")})
 LEDGER_KEY = ("source_file", "table_name")
