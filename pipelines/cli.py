@@ -97,13 +97,20 @@ def generate(orders, days, merchants, seed, end_date, file_format, bad_rows, inb
     default=None,
     help="Last day to ingest (default: the latest file in the inbox).",
 )
-def run(date_from, date_to) -> None:
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    default=False,
+    help="Rebuild every incremental model from scratch instead of only the touched orders.",
+)
+def run(date_from, date_to, full_refresh) -> None:
     """Ingest the inbox for a range of days, run the checks, build dbt and export the marts."""
     from pipelines.runner import run_daily_build
 
     ok = run_daily_build(
         date_from=date_from.date() if date_from else None,
         date_to=date_to.date() if date_to else None,
+        full_refresh=full_refresh,
     )
     sys.exit(0 if ok else 1)
 

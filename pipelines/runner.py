@@ -20,6 +20,7 @@ from pipelines.defs.partitions import DAILY_PARTITIONS
 from pipelines.defs.quality.results import record_run
 
 DAILY_BUILD_JOB = "daily_build"
+DBT_STEP = "order_exceptions_dbt"  # the op of the dbt assets
 # Who runs a command-line build: its process id and start time (a pid alone can be reused).
 PROCESS_TAG = "oex/process"
 IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
@@ -72,8 +73,17 @@ def inbox_days() -> list[date]:
     return sorted({partition_day_of(path) for path in inbox_files(settings.inbox_dir())})
 
 
-def run_daily_build(date_from: date | None = None, date_to: date | None = None) -> bool:
-    """Run the daily build for [date_from, date_to] (default: every day with files in the inbox)."""
+def dbt_run_config(full_refresh: bool) -> dict:
+    """Run config of the daily_build job: the dbt asset's DbtBuildConfig."""
+    return {"ops": {DBT_STEP: {"config": {"full_refresh": full_refresh}}}}
+
+
+def run_daily_build(
+    date_from: date | None = None, date_to: date | None = None, full_refresh: bool = False
+) -> bool:
+    """Run the daily build for [date_from, date_to] (default: every day with files in the inbox).
+
+    dbt rebuilds only the orders the run touches; full_refresh rebuilds every order."""
     days = inbox_days()
     if not days and (date_from is None or date_to is None):
         print(f"The inbox {settings.inbox_dir()} is empty: run `oex generate` or drop files there.")
@@ -90,8 +100,10 @@ def run_daily_build(date_from: date | None = None, date_to: date | None = None) 
     instance = _local_instance()
     for run_id in release_killed_runs(instance):
         print(f"Run {run_id} was killed before it finished; marked failed, its work is redone.")
-    print(f"Daily build for {first} .. {last}")
+    mode = " (full refresh of every incremental model)" if full_refresh else ""
+    print(f"Daily build for {first} .. {last}{mode}")
     result = job.execute_in_process(
+        run_config=dbt_run_config(full_refresh),
         instance=instance,
         tags={
             PROCESS_TAG: _this_process(),

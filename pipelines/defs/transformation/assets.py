@@ -86,17 +86,33 @@ def dbt_resource() -> DbtCliResource:
     )
 
 
+class DbtBuildConfig(dg.Config):
+    """How the dbt build runs: incremental (the default) or a full refresh."""
+
+    # rebuild every incremental model from scratch (dbt build --full-refresh)
+    full_refresh: bool = False
+
+
+def dbt_build_args(config: DbtBuildConfig) -> list[str]:
+    """The dbt command line: incremental models rebuild only the orders a run touches, unless
+    a full refresh is asked for (after changing a rule, or a correction older than the
+    look-back that dropped rows)."""
+    return ["build", "--full-refresh"] if config.full_refresh else ["build"]
+
+
 @dbt_assets(
     manifest=dbt_manifest_path(),
     dagster_dbt_translator=LayerTranslator(),
     pool=WAREHOUSE_POOL,
 )
-def order_exceptions_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """dbt build: staging, the exception rules, handling and recurrence, the marts; dbt tests
-    run as asset checks."""
+def order_exceptions_dbt(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+):
+    """dbt build: staging, the exception rules, handling and recurrence, the marts (the fact
+    chain incremental by order); dbt tests run as asset checks."""
     settings.duckdb_temp_dir().mkdir(parents=True, exist_ok=True)
     with dbt_environment():
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from dbt.cli(dbt_build_args(config), context=context).stream()
 
 
 @dg.asset(

@@ -1,9 +1,13 @@
 {#- First response and resolution per exception: from the handling log where it has the
     exception, else from the order's own later status (shipped, cancelled, delivered). -#}
+{{ config(materialized='incremental', incremental_strategy='rebuild_orders',
+          meta={'rebuild_scope': 'exceptions'}) }}
+-- depends_on: {{ ref('int_exceptions__rebuild_scope') }}
 with
 
 exceptions as (
     select * from {{ ref('int_exceptions_unioned') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 exception_types as (
@@ -20,10 +24,6 @@ order_events as (
 
 shipments as (
     select * from {{ ref('int_shipments__tracking_summary') }}
-),
-
-run as (
-    select as_of from {{ ref('int_run_as_of') }}
 ),
 
 logged_response as (
@@ -99,8 +99,7 @@ resolved as (
         case
             when logged_response.first_action_at is not null then logged_resolution.resolution
             else later_status.resolution
-        end as resolution,
-        run.as_of
+        end as resolution
     from exceptions
     inner join exception_types on exceptions.exception_type = exception_types.exception_type
     left join logged_response
@@ -112,7 +111,6 @@ resolved as (
             exceptions.order_id = logged_resolution.order_id
             and exceptions.exception_type = logged_resolution.exception_type
     left join later_status on exceptions.exception_id = later_status.exception_id
-    cross join run
 ),
 
 measured as (
@@ -124,6 +122,8 @@ measured as (
     from resolved
 ),
 
+-- as_of is read here only, not kept: a row an incremental run does not rebuild must still
+-- equal the row a full refresh writes
 final as (
     select
         *,
@@ -133,7 +133,7 @@ final as (
         resolved_at is null as is_open,
         resolved_at is null
         and coalesce(response_seconds <= sla_hours * 3600, false) = false
-        and as_of > sla_deadline_at as is_overdue,
+        and {{ as_of() }} > sla_deadline_at as is_overdue,
         case
             when resolution in ('shipped', 'reshipped') then true
             when resolution in ('cancelled', 'refunded', 'lost') then false

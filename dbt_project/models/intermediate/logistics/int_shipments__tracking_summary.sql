@@ -1,11 +1,17 @@
+{{ config(materialized='incremental', incremental_strategy='rebuild_orders',
+          meta={'rebuild_scope': 'orders'}) }}
+-- depends_on: {{ ref('int_orders__rebuild_scope') }}
 with
 
 shipments as (
     select * from {{ ref('stg_logistics__shipments') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 tracking_events as (
-    select * from {{ ref('stg_logistics__tracking_events') }}
+    select tracking_events.*
+    from {{ ref('stg_logistics__tracking_events') }} as tracking_events
+    semi join shipments on tracking_events.tracking_number = shipments.tracking_number
 ),
 
 event_times as (

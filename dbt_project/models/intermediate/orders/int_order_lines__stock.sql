@@ -1,7 +1,11 @@
+{{ config(materialized='incremental', incremental_strategy='rebuild_orders',
+          meta={'rebuild_scope': 'orders'}) }}
+-- depends_on: {{ ref('int_orders__rebuild_scope') }}
 with
 
 order_lines as (
     select * from {{ ref('stg_orders__order_lines') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 orders as (

@@ -1,15 +1,21 @@
+{{ config(materialized='incremental', incremental_strategy='rebuild_orders',
+          meta={'rebuild_scope': 'orders'}) }}
+-- depends_on: {{ ref('int_orders__rebuild_scope') }}
 with
 
 orders as (
     select * from {{ ref('stg_orders__orders') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 order_events as (
     select * from {{ ref('stg_orders__order_events') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 shipments as (
     select * from {{ ref('stg_logistics__shipments') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 -- an order ships as one parcel; if a carrier printed two waybills, the first one counts

@@ -1,11 +1,32 @@
+{{ config(materialized='incremental', incremental_strategy='rebuild_orders',
+          meta={'rebuild_scope': 'exceptions'}) }}
+-- depends_on: {{ ref('int_exceptions__rebuild_scope') }}
 with
-
-exceptions as (
-    select * from {{ ref('int_exceptions__handling') }}
-),
 
 recurrence as (
     select * from {{ ref('int_exceptions__recurrence') }}
+),
+
+{% if is_incremental() %}
+    -- recurrence links an exception to other orders' exceptions: an exception that arrived
+    -- late can make a later one (of an order not rebuilt otherwise) a recurrence, or not
+    recurrence_changed as (
+        select previous.order_id
+        from {{ this }} as previous
+        inner join recurrence on previous.exception_id = recurrence.exception_id
+        where
+            previous.recurrence_key is distinct from recurrence.recurrence_key
+            or previous.is_recurrence is distinct from recurrence.is_recurrence
+    ),
+{% endif %}
+
+exceptions as (
+    select * from {{ ref('int_exceptions__handling') }} as handling
+    where
+        {{ in_rebuild_scope('handling.order_id') }}
+        {% if is_incremental() -%}
+            or handling.order_id in (select recurrence_changed.order_id from recurrence_changed)
+        {%- endif %}
 ),
 
 orders as (

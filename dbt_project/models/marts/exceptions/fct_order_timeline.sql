@@ -1,19 +1,26 @@
+{{ config(materialized='incremental', incremental_strategy='rebuild_orders',
+          meta={'rebuild_scope': 'exceptions'}) }}
+-- depends_on: {{ ref('int_exceptions__rebuild_scope') }}
 with
 
 order_events as (
     select * from {{ ref('stg_orders__order_events') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 exceptions as (
     select * from {{ ref('int_exceptions_unioned') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 handling_log as (
     select * from {{ ref('stg_feedback__handling_log') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 shipments as (
     select * from {{ ref('stg_logistics__shipments') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 tracking_events as (
@@ -22,6 +29,7 @@ tracking_events as (
 
 tickets as (
     select * from {{ ref('stg_feedback__tickets') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 unioned as (

@@ -1,13 +1,18 @@
 {%- set families = ['payment', 'info', 'inventory', 'logistics', 'fulfilment', 'system', 'special'] %}
+{{ config(materialized='incremental', incremental_strategy='rebuild_orders',
+          meta={'rebuild_scope': 'exceptions'}) }}
+-- depends_on: {{ ref('int_exceptions__rebuild_scope') }}
 
 with
 
 orders as (
     select * from {{ ref('int_orders__context') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 exceptions as (
     select * from {{ ref('int_exceptions_unioned') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 delivered as (
@@ -15,6 +20,7 @@ delivered as (
         order_id,
         min(first_delivered_at) as delivered_at
     from {{ ref('int_shipments__tracking_summary') }}
+    where {{ in_rebuild_scope('order_id') }}
     group by order_id
 ),
 
