@@ -2,6 +2,9 @@
 
 Everything one file does (replacing its earlier version, its rows, its quarantine, its ledger
 row) happens in one DuckDB transaction, so a run killed mid-file leaves nothing half-written.
+Consecutive files share a transaction up to ROWS_PER_TRANSACTION rows: DuckDB then writes
+their row groups straight to the database file instead of through the write-ahead log (on
+1M orders, committing each day's file alone spent 40 % of ingestion writing the log).
 
 A key that arrives again in a later file (an order re-exported after it changed) is kept in
 both files' rows: raw tables are the history of what was delivered, with lineage columns, and
@@ -69,6 +72,7 @@ create table if not exists raw.quarantine (
 )
 """
 CURRENT_STATUSES = ("loaded", "replaced")
+ROWS_PER_TRANSACTION = 2_000_000
 
 
 @dataclass
@@ -273,7 +277,7 @@ def _land(
         f"""
         insert into raw.{table.name} ({columns}, _source_file, _source_line, _file_hash,
             _ingested_at)
-        select {typed}, ?, _line, ?, ? from checked_rows where _reason is null order by _line
+        select {typed}, ?, _line, ?, ? from checked_rows where _reason is null
         """,
         [lineage[0], lineage[1], lineage[2]],
     )
@@ -305,14 +309,23 @@ def _land(
     _record_ledger(connection, outcome, ingested_at)
 
 
+class FileNotLandedError(Exception):
+    """DuckDB refused a file's rows inside a transaction shared with other files."""
+
+
 def ingest_file(
     connection: duckdb.DuckDBPyConnection,
     table: Table,
     profile: SourceProfile,
     path: Path,
     inbox: Path,
+    own_transaction: bool = True,
 ) -> FileOutcome:
-    """Ingest one file into one table; never raises for bad input, says what happened."""
+    """Ingest one file into one table; never raises for bad input, says what happened.
+
+    With own_transaction False the caller holds the transaction, and a file DuckDB refuses
+    raises FileNotLandedError: the caller rolls back and takes the files one by one.
+    """
     mapping = profile.tables[table.name]
     outcome = FileOutcome(
         source_file=path.relative_to(inbox).as_posix(),
@@ -349,7 +362,8 @@ def ingest_file(
     incoming = rows.data.append_column("_line", pa.array(rows.lines, pa.int64()))
     connection.register("incoming", incoming)
     try:
-        connection.begin()
+        if own_transaction:
+            connection.begin()
         check_rows(connection, table, plans, profile, params, ingested_at)
         good, bad = connection.execute(
             "select count(*) filter (_reason is null), count(*) filter (_reason is not null) "
@@ -360,8 +374,11 @@ def ingest_file(
         outcome.rows_read = rows.rows_read
         outcome.message = _message(outcome, rows)
         _land(connection, table, rows, outcome, ingested_at)
-        connection.commit()
+        if own_transaction:
+            connection.commit()
     except (duckdb.Error, pa.ArrowException) as error:
+        if not own_transaction:
+            raise FileNotLandedError(str(error)) from error
         connection.rollback()
         return _reject(connection, outcome, f"could not be ingested: {error}", bool(current))
     finally:
@@ -410,9 +427,49 @@ def ingest_table(
     ensure_tables(connection, table)
     summary = IngestionSummary(table_name)
     with local_time_zone(connection):
-        for path, profile in files_of_table(table, inbox, profiles, days, summary):
-            summary.files.append(ingest_file(connection, table, profile, path, inbox))
+        claimed = files_of_table(table, inbox, profiles, days, summary)
+        summary.files.extend(_ingest_in_transactions(connection, table, claimed, inbox))
     return summary
+
+
+def _ingest_in_transactions(
+    connection: duckdb.DuckDBPyConnection,
+    table: Table,
+    claimed: list[tuple[Path, SourceProfile]],
+    inbox: Path,
+) -> list[FileOutcome]:
+    """Ingest the files in order, committing whenever ROWS_PER_TRANSACTION rows are pending.
+
+    If DuckDB refuses a file, the open transaction is rolled back and its files are ingested
+    again one transaction each, so only the refused file is rejected.
+    """
+    outcomes: list[FileOutcome] = []
+    pending: list[tuple[Path, SourceProfile, FileOutcome]] = []
+
+    def commit() -> None:
+        connection.commit()
+        outcomes.extend(outcome for _, _, outcome in pending)
+        pending.clear()
+
+    connection.begin()
+    for path, profile in claimed:
+        try:
+            outcome = ingest_file(connection, table, profile, path, inbox, own_transaction=False)
+        except FileNotLandedError:
+            connection.rollback()
+            for retried_path, retried_profile in [(p, f) for p, f, _ in pending] + [
+                (path, profile)
+            ]:
+                outcomes.append(ingest_file(connection, table, retried_profile, retried_path, inbox))
+            pending.clear()
+            connection.begin()
+            continue
+        pending.append((path, profile, outcome))
+        if sum(outcome.rows_read for _, _, outcome in pending) >= ROWS_PER_TRANSACTION:
+            commit()
+            connection.begin()
+    commit()
+    return outcomes
 
 
 def unaccounted_files(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import duckdb
+import pyarrow as pa
 
 from pipelines.contract import Column, Table
 from pipelines.defs.ingestion.profiles import SourceProfile, TableMapping
@@ -52,11 +53,36 @@ class Parameters:
 
 @dataclass
 class ColumnPlan:
-    """Where a contract column's text comes from in this file, or None if it is absent."""
+    """Where a contract column's text comes from in this file, or None if it is absent.
+
+    native: the file already holds the column in a type of its kind (a Parquet timestamp, a
+    number), taken as it is instead of written out as text and parsed back."""
 
     column: Column
     text_sql: str | None
     headers_used: set[str] = field(default_factory=set)
+    native: bool = False
+
+
+def _is_native(column: Column, source_type: pa.DataType) -> bool:
+    """Whether a file column of source_type can be cast to the contract type as it is."""
+    kind = sql_type(column)
+    numeric = (
+        pa.types.is_integer(source_type)
+        or pa.types.is_floating(source_type)
+        or pa.types.is_decimal(source_type)
+    )
+    if kind == "timestamp":
+        return pa.types.is_timestamp(source_type)
+    if kind == "date":
+        return pa.types.is_date(source_type)
+    if kind in WHOLE_NUMBER_TYPES:
+        return pa.types.is_integer(source_type)
+    if kind == "double" or kind.startswith("decimal"):
+        return numeric
+    if kind == "boolean":
+        return pa.types.is_boolean(source_type)
+    return False
 
 
 def sql_type(column: Column) -> str:
@@ -126,7 +152,17 @@ def plan_columns(
                 f"when {params(word)} then {params(ours)}" for word, ours in words.items()
             )
             text_sql = f"(case {text_sql} {cases} else {text_sql} end)"
-        plans.append(ColumnPlan(column, text_sql, used))
+        source = mapping.source_of(column.name)
+        native = (
+            text_sql is not None
+            and not words
+            and isinstance(source, str)
+            and column.name not in mapping.constants
+            and _is_native(column, rows.data.schema.field(lookup[source.strip().casefold()]).type)
+        )
+        if native:
+            text_sql = lookup[source.strip().casefold()]
+        plans.append(ColumnPlan(column, text_sql, used, native))
     return plans
 
 
@@ -141,8 +177,15 @@ def missing_required(plans: list[ColumnPlan], mapping: TableMapping) -> list[str
     return missing
 
 
-def _typed_sql(column: Column, text: str, profile: SourceProfile, params: Parameters) -> str:
+def _typed_sql(
+    column: Column, text: str, profile: SourceProfile, params: Parameters, native: bool
+) -> str:
     kind = sql_type(column)
+    if native and kind == "timestamp":
+        # a timestamp without a zone is local time (the session's), one with a zone as it is
+        return f"cast({text} as timestamptz) at time zone 'UTC'"
+    if native:
+        return f"try_cast({text} as {kind})"
     if kind in WHOLE_NUMBER_TYPES:
         # try_cast rounds '2.5' to 3; a quantity of 2.5 is bad input, not 3.
         return (
@@ -242,15 +285,22 @@ def check_rows(
     text_columns = [
         f"{plan.text_sql or 'cast(null as varchar)'} as s_{plan.column.name}" for plan in plans
     ]
-    typed_columns, reasons, culprits = [], [], []
+    typed_columns, conditions, reasons, culprits = [], [], [], []
     for plan in plans:
         text, typed = f"s_{plan.column.name}", f"t_{plan.column.name}"
-        typed_columns.append(f"{_typed_sql(plan.column, text, profile, params)} as {typed}")
+        typed_sql = _typed_sql(plan.column, text, profile, params, plan.native)
+        typed_columns.append(f"{typed_sql} as {typed}")
         for condition, reason in _column_checks(plan.column, text, typed, params, now_utc):
+            conditions.append(f"when {condition} then true")
             reasons.append(f"case when {condition} then {reason} end")
             culprits.append(f"case when {condition} then {params(plan.column.name)} end")
-    reason_sql = f"nullif(concat_ws('; ', {', '.join(reasons)}), '')" if reasons else "null"
-    column_sql = f"coalesce({', '.join(culprits)})" if culprits else "null"
+    # The reasons are written only for the rows that broke a rule: on a clean file the
+    # cheap conditions run once per row and the messages never
+    is_bad = f"(case {' '.join(conditions)} else false end)" if conditions else "false"
+    reason_sql = f"case when _is_bad then concat_ws('; ', {', '.join(reasons)}) end"
+    column_sql = f"case when _is_bad then coalesce({', '.join(culprits)}) end"
+    if not conditions:
+        reason_sql = column_sql = "null"
     connection.execute(
         f"""
         create or replace temp table checked_rows as
@@ -260,13 +310,16 @@ def check_rows(
         typed as (
             select _line, {", ".join(typed_columns)}, * exclude (_line), from text_rows
         ),
+        judged as (
+            select *, {is_bad} as _is_bad, from typed
+        ),
         final as (
             select
                 _line,
                 {", ".join(f"t_{name}" for name in table.column_names)},
                 {reason_sql} as _reason,
                 {column_sql} as _column,
-            from typed
+            from judged
         )
         select * from final
         """,

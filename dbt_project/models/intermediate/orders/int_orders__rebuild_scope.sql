@@ -1,13 +1,20 @@
 {#- The orders an incremental run rebuilds (see macros/incremental.sql). Built every run.
     With no successful build recorded (first build, --full-refresh, after a failed run) every
     raw row counts as new, so it holds every order. -#}
-{%- set watermark = last_build_watermark() or '1900-01-01 00:00:00' %}
+{%- set watermark = last_build_watermark() %}
 
 with
 
 orders as (
     select * from {{ ref('stg_orders__orders') }}
 ),
+
+{% if watermark is none %}
+    -- nothing built yet, or the last build failed: every order
+    final as (
+        select order_id from orders
+    )
+{% else %}
 
 order_lines as (
     select * from {{ ref('stg_orders__order_lines') }}
@@ -88,16 +95,26 @@ new_skus as (
         on trim(changed_skus.product_id) = {{ dbt.split_part('order_lines.sku', "'-'", 1) }}
 ),
 
--- a stock snapshot is what allocation saw on its day in its warehouse
+-- a stock snapshot is what allocation saw on its day in its warehouse; lines are matched on
+-- all three keys at once (on the SKU alone a snapshot would meet every line of its SKU)
+order_line_days as (
+    select
+        order_lines.order_id,
+        order_lines.sku,
+        orders.warehouse_id,
+        {{ local_date('orders.placed_at') }} as placed_date
+    from order_lines
+    inner join orders on order_lines.order_id = orders.order_id
+),
+
 new_snapshots as (
-    select order_lines.order_id
+    select order_line_days.order_id
     from {{ source('stock', 'stock_snapshots') }} as snapshots
-    inner join order_lines on trim(snapshots.sku) = order_lines.sku
-    inner join orders
+    inner join order_line_days
         on
-            order_lines.order_id = orders.order_id
-            and trim(snapshots.warehouse_id) = orders.warehouse_id
-            and snapshots.snapshot_date = {{ local_date('orders.placed_at') }}
+            trim(snapshots.sku) = order_line_days.sku
+            and trim(snapshots.warehouse_id) = order_line_days.warehouse_id
+            and snapshots.snapshot_date = order_line_days.placed_date
     where snapshots._ingested_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
 ),
 
@@ -138,5 +155,6 @@ final as (
     from touched
     where order_id is not null
 )
+{% endif %}
 
 select * from final
