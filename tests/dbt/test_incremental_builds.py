@@ -34,7 +34,19 @@ DAYS = 12
 # No look-back window: every rebuilt order must be found from what was ingested and from
 # what the rules now judge differently (a window would hide a missed order).
 LOOK_BACK = "{lookback_days: 0}"
+STAGING_MODELS = [
+    "stg_orders__orders",
+    "stg_orders__order_lines",
+    "stg_orders__order_events",
+    "stg_stock__skus",
+    "stg_stock__stock_snapshots",
+    "stg_logistics__shipments",
+    "stg_logistics__tracking_events",
+    "stg_feedback__tickets",
+    "stg_feedback__handling_log",
+]
 INCREMENTAL_MODELS = [
+    *STAGING_MODELS,
     "int_orders__context",
     "int_shipments__tracking_summary",
     "int_order_lines__stock",
@@ -55,7 +67,8 @@ COMPARED = {
         "rpt_root_causes",
         "rpt_exception_attribution",
     ],
-    "intermediate": INCREMENTAL_MODELS[:4],
+    "intermediate": INCREMENTAL_MODELS[len(STAGING_MODELS) : len(STAGING_MODELS) + 4],
+    "staging": STAGING_MODELS,
 }
 
 
@@ -221,6 +234,8 @@ def correct_order_events(inbox: Path, day: date) -> None:
 
 # (schema, model, column set to -1) for the marked order
 TAMPERED = [
+    ("staging", "stg_orders__orders", "receiver_name"),
+    ("staging", "stg_orders__order_lines", "sku"),
     ("intermediate", "int_orders__context", "order_status"),
     ("intermediate", "int_shipments__tracking_summary", "tracking_events"),
     ("intermediate", "int_order_lines__stock", "quantity"),
@@ -384,4 +399,5 @@ def test_a_full_refresh_rebuilds_every_order(builds: dict) -> None:
     for name in INCREMENTAL_MODELS:
         result = builds["refresh_results"][name]
         assert result["status"] == "success"
-        assert "rebuild_scope" not in result["compiled_code"].split("with", 1)[1], name
+        body = result["compiled_code"].split("with", 1)[1]
+        assert "rebuild_scope" not in body and "touched_keys" not in body, name

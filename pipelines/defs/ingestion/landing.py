@@ -32,7 +32,12 @@ from pipelines.defs.ingestion.profiles import (
     load_profiles,
     profile_for,
 )
-from pipelines.defs.ingestion.reading import SourceRows, UnreadableFileError, read_source
+from pipelines.defs.ingestion.reading import (
+    SourceRows,
+    UnreadableFileError,
+    read_parquet_shape,
+    read_source,
+)
 from pipelines.defs.ingestion.validation import (
     Parameters,
     check_rows,
@@ -73,6 +78,8 @@ create table if not exists raw.quarantine (
 """
 CURRENT_STATUSES = ("loaded", "replaced")
 ROWS_PER_TRANSACTION = 2_000_000
+# Parquet files read by one statement (DuckDB reads them in parallel); bounds its temp table.
+ROWS_PER_STATEMENT = 2_000_000
 
 
 @dataclass
@@ -228,27 +235,69 @@ def _message(outcome: FileOutcome, rows: SourceRows) -> str:
     return "; ".join(parts)
 
 
+@dataclass
+class Delivery:
+    """Files of one table that one statement lands: a single file, or consecutive Parquet
+    files of one profile and one schema, which DuckDB reads together and in parallel.
+
+    rows: a single file's rows; for Parquet the shared headers and schema only (no rows)."""
+
+    profile: SourceProfile
+    files: list[tuple[Path, FileOutcome]]
+    rows: SourceRows
+    parquet_rows: int = 0  # rows of the Parquet files, from their footers
+
+    @property
+    def is_parquet(self) -> bool:
+        return self.parquet_rows > 0
+
+    def accepts(self, profile: SourceProfile, shape: SourceRows, rows: int) -> bool:
+        """Whether a Parquet file of this shape joins the delivery."""
+        return (
+            self.is_parquet
+            and profile.name == self.profile.name
+            and shape.headers == self.rows.headers
+            and shape.data.schema.equals(self.rows.data.schema)
+            and self.parquet_rows + rows <= ROWS_PER_STATEMENT
+        )
+
+
+def _incoming_sql(delivery: Delivery, params: Parameters) -> str:
+    """The delivery's rows as c0..cN with _file (its path) and _line (its line in the file)."""
+    if not delivery.is_parquet:
+        return "incoming"
+    columns = ", ".join(f"#{index + 1} as c{index}" for index in range(len(delivery.rows.headers)))
+    paths = params([str(path) for path, _ in delivery.files])
+    return (
+        f"(select {columns}, filename as _file, file_row_number + 1 as _line "
+        f"from read_parquet({paths}, filename = true, file_row_number = true))"
+    )
+
+
 def _quarantine_checked_rows(
     connection: duckdb.DuckDBPyConnection,
-    rows: SourceRows,
-    outcome: FileOutcome,
+    table: Table,
+    delivery: Delivery,
     ingested_at: datetime,
 ) -> None:
     """Rows that broke a rule, with the row as it was in the file (original headers)."""
     params = Parameters()
-    record = ", ".join(f"{params(header)}, c{index}" for index, header in enumerate(rows.headers))
+    headers = delivery.rows.headers
+    record = ", ".join(f"{params(name)}, incoming.c{index}" for index, name in enumerate(headers))
     record_sql = f"cast(json_object({record}) as varchar)" if record else "'{}'"
     connection.execute(
         f"""
         insert into raw.quarantine
         select
-            {params(outcome.domain)}, {params(outcome.table_name)}, {params(outcome.source_file)},
+            {params(table.domain)}, {params(table.name)}, files.source_file,
             checked._line, checked._column, checked._reason, {record_sql},
-            {params(outcome.file_hash)}, {params(ingested_at)},
+            files.file_hash, {params(ingested_at)},
         from checked_rows as checked
-        inner join incoming using (_line)
+        inner join delivery_files as files on checked._file = files.path
+        inner join {_incoming_sql(delivery, params)} as incoming
+            on checked._file = incoming._file and checked._line = incoming._line
         where checked._reason is not null
-        order by checked._line
+        order by files.source_file, checked._line
         """,
         params.values,
     )
@@ -257,76 +306,75 @@ def _quarantine_checked_rows(
 def _land(
     connection: duckdb.DuckDBPyConnection,
     table: Table,
-    rows: SourceRows,
-    outcome: FileOutcome,
+    delivery: Delivery,
     ingested_at: datetime,
 ) -> None:
-    """Write one file's rows, quarantine and ledger row; the caller holds the transaction."""
-    if outcome.status == "replaced":
+    """Write the delivery's rows, quarantine and ledger rows; the caller holds the transaction."""
+    outcomes = [outcome for _, outcome in delivery.files]
+    replaced = [outcome.source_file for outcome in outcomes if outcome.status == "replaced"]
+    if replaced:
         connection.execute(
-            f"delete from raw.{table.name} where _source_file = ?", [outcome.source_file]
+            f"delete from raw.{table.name} where list_contains($files, _source_file)",
+            {"files": replaced},
         )
         connection.execute(
-            "delete from raw.quarantine where source_file = ? and table_name = ?",
-            [outcome.source_file, outcome.table_name],
+            "delete from raw.quarantine where table_name = $table "
+            "and list_contains($files, source_file)",
+            {"table": table.name, "files": replaced},
         )
     columns = ", ".join(table.column_names)
-    typed = ", ".join(f"t_{name}" for name in table.column_names)
-    lineage = [outcome.source_file, outcome.file_hash, ingested_at]
+    typed = ", ".join(f"checked.t_{name}" for name in table.column_names)
     connection.execute(
         f"""
         insert into raw.{table.name} ({columns}, _source_file, _source_line, _file_hash,
             _ingested_at)
-        select {typed}, ?, _line, ?, ? from checked_rows where _reason is null
+        select {typed}, files.source_file, checked._line, files.file_hash, $ingested_at
+        from checked_rows as checked
+        inner join delivery_files as files on checked._file = files.path
+        where checked._reason is null
         """,
-        [lineage[0], lineage[1], lineage[2]],
+        {"ingested_at": ingested_at},
     )
-    if outcome.rows_quarantined > len(rows.malformed):
-        _quarantine_checked_rows(connection, rows, outcome, ingested_at)
-    if rows.malformed:
-        malformed = pa.table(
-            {
-                "line": [row.line for row in rows.malformed],
-                "reason": [row.reason for row in rows.malformed],
-                "record": [json.dumps(row.record, ensure_ascii=False) for row in rows.malformed],
-            }
+    malformed = delivery.rows.malformed
+    if sum(outcome.rows_quarantined for outcome in outcomes) > len(malformed):
+        _quarantine_checked_rows(connection, table, delivery, ingested_at)
+    if malformed:  # only ever from a single text file
+        (_, outcome) = delivery.files[0]
+        connection.register(
+            "malformed_rows",
+            pa.table(
+                {
+                    "line": [row.line for row in malformed],
+                    "reason": [row.reason for row in malformed],
+                    "record": [json.dumps(row.record, ensure_ascii=False) for row in malformed],
+                }
+            ),
         )
-        connection.register("malformed_rows", malformed)
         connection.execute(
             """
             insert into raw.quarantine
             select ?, ?, ?, line, null, reason, record, ?, ? from malformed_rows
             """,
-            [
-                outcome.domain,
-                outcome.table_name,
-                outcome.source_file,
-                outcome.file_hash,
-                ingested_at,
-            ],
+            [table.domain, table.name, outcome.source_file, outcome.file_hash, ingested_at],
         )
         connection.unregister("malformed_rows")
-    _record_ledger(connection, outcome, ingested_at)
+    for outcome in outcomes:
+        _record_ledger(connection, outcome, ingested_at)
 
 
-class FileNotLandedError(Exception):
-    """DuckDB refused a file's rows inside a transaction shared with other files."""
+class DeliveryNotLandedError(Exception):
+    """DuckDB refused a delivery's rows inside a transaction shared with other deliveries."""
 
 
-def ingest_file(
+def _open_file(
     connection: duckdb.DuckDBPyConnection,
     table: Table,
     profile: SourceProfile,
     path: Path,
     inbox: Path,
-    own_transaction: bool = True,
-) -> FileOutcome:
-    """Ingest one file into one table; never raises for bad input, says what happened.
-
-    With own_transaction False the caller holds the transaction, and a file DuckDB refuses
-    raises FileNotLandedError: the caller rolls back and takes the files one by one.
-    """
-    mapping = profile.tables[table.name]
+) -> tuple[FileOutcome, bool]:
+    """The file's outcome so far, and whether it still has to be read. A file already ingested
+    with the same content is settled here ("unchanged")."""
     outcome = FileOutcome(
         source_file=path.relative_to(inbox).as_posix(),
         table_name=table.name,
@@ -342,48 +390,119 @@ def ingest_file(
         outcome.message = f"same content as the version ingested at {current[1]:%Y-%m-%d %H:%M:%S}"
         outcome.message += " UTC; nothing added"
         _record_ledger(connection, outcome, _now_utc())
-        return outcome
+        return outcome, False
     if current:
         outcome.status = "replaced"
+    return outcome, True
+
+
+def _read_file(
+    connection: duckdb.DuckDBPyConnection,
+    table: Table,
+    profile: SourceProfile,
+    path: Path,
+    outcome: FileOutcome,
+) -> Delivery | None:
+    """The file as a delivery of its own (Parquet: its shape and row count only, DuckDB reads
+    the rows), or None when it cannot be read (the file is rejected, saying why)."""
+    mapping = profile.tables[table.name]
     try:
+        if path.suffix.lower() == ".parquet":
+            shape, footer_rows = read_parquet_shape(path)
+            # DuckDB's reader adds these two columns itself: such a file is read by pyarrow
+            if not {"filename", "file_row_number"} & set(shape.headers):
+                outcome.rows_read = footer_rows
+                return Delivery(profile, [(path, outcome)], shape, parquet_rows=footer_rows)
         rows = read_source(path, _expected_headers(profile, table, mapping), profile.encoding)
     except (UnreadableFileError, pa.ArrowException) as error:
         # pyarrow's own errors (a broken quote, a corrupt Parquet page) say what is wrong.
-        return _reject(connection, outcome, f"unreadable: {error}", bool(current))
+        _reject(connection, outcome, f"unreadable: {error}", outcome.status == "replaced")
+        return None
     outcome.encoding = rows.encoding
+    outcome.rows_read = rows.rows_read
+    return Delivery(profile, [(path, outcome)], rows)
+
+
+def _land_delivery(
+    connection: duckdb.DuckDBPyConnection,
+    table: Table,
+    delivery: Delivery,
+    own_transaction: bool,
+) -> list[FileOutcome]:
+    """Check and land a delivery; never raises for bad input, says what happened per file.
+
+    With own_transaction False the caller holds the transaction, and a delivery DuckDB
+    refuses rolls it back and raises DeliveryNotLandedError: the caller lands its files one by
+    one.
+    """
+    mapping = delivery.profile.tables[table.name]
+    rows = delivery.rows
+    outcomes = [outcome for _, outcome in delivery.files]
     plans = plan_columns(table, mapping, rows, params := Parameters())
-    outcome.missing_columns = missing_required(plans, mapping)
-    if outcome.missing_columns and rows.headers:
-        missing = ", ".join(outcome.missing_columns)
-        return _reject(connection, outcome, f"missing required columns: {missing}", bool(current))
-    used = _headers_used(profile, path.name, rows)
-    outcome.extra_columns = [h for h in rows.headers if h.strip().casefold() not in used]
+    missing = missing_required(plans, mapping)
+    if missing and rows.headers:
+        listed = ", ".join(missing)
+        for outcome in outcomes:
+            outcome.missing_columns = missing
+            _reject(
+                connection,
+                outcome,
+                f"missing required columns: {listed}",
+                outcome.status == "replaced",
+            )
+        return outcomes
+    for path, outcome in delivery.files:
+        used = _headers_used(delivery.profile, path.name, rows)
+        outcome.extra_columns = [h for h in rows.headers if h.strip().casefold() not in used]
     ingested_at = _now_utc()
-    incoming = rows.data.append_column("_line", pa.array(rows.lines, pa.int64()))
-    connection.register("incoming", incoming)
+    files = pa.table(
+        {
+            "path": [str(path) for path, _ in delivery.files],
+            "source_file": [outcome.source_file for outcome in outcomes],
+            "file_hash": [outcome.file_hash for outcome in outcomes],
+        }
+    )
+    connection.register("delivery_files", files)
+    if not delivery.is_parquet:
+        (path, _) = delivery.files[0]
+        incoming = rows.data.append_column("_line", pa.array(rows.lines, pa.int64()))
+        incoming = incoming.append_column("_file", pa.array([str(path)] * len(rows.lines)))
+        connection.register("incoming", incoming)
     try:
         if own_transaction:
             connection.begin()
-        check_rows(connection, table, plans, profile, params, ingested_at)
-        good, bad = connection.execute(
-            "select count(*) filter (_reason is null), count(*) filter (_reason is not null) "
-            "from checked_rows"
-        ).fetchall()[0]
-        outcome.rows_loaded = good
-        outcome.rows_quarantined = bad + len(rows.malformed)
-        outcome.rows_read = rows.rows_read
-        outcome.message = _message(outcome, rows)
-        _land(connection, table, rows, outcome, ingested_at)
+        source = _incoming_sql(delivery, params)
+        check_rows(connection, table, plans, delivery.profile, params, ingested_at, source)
+        counts = dict.fromkeys(files.column("path").to_pylist(), (0, 0))
+        for path, good, bad in connection.execute(
+            "select _file, count(*) filter (_reason is null), "
+            "count(*) filter (_reason is not null) from checked_rows group by _file"
+        ).fetchall():
+            counts[path] = (good, bad)
+        for path, outcome in delivery.files:
+            good, bad = counts[str(path)]
+            outcome.rows_loaded = good
+            outcome.rows_quarantined = bad + len(rows.malformed)
+            outcome.message = _message(outcome, rows)
+        _land(connection, table, delivery, ingested_at)
         if own_transaction:
             connection.commit()
     except (duckdb.Error, pa.ArrowException) as error:
-        if not own_transaction:
-            raise FileNotLandedError(str(error)) from error
         connection.rollback()
-        return _reject(connection, outcome, f"could not be ingested: {error}", bool(current))
+        if not own_transaction:
+            raise DeliveryNotLandedError(str(error)) from error
+        for outcome in outcomes:
+            _reject(
+                connection,
+                outcome,
+                f"could not be ingested: {error}",
+                outcome.status == "replaced",
+            )
     finally:
-        connection.unregister("incoming")
-    return outcome
+        connection.unregister("delivery_files")
+        if not delivery.is_parquet:
+            connection.unregister("incoming")
+    return outcomes
 
 
 def files_of_table(
@@ -438,38 +557,75 @@ def _ingest_in_transactions(
     claimed: list[tuple[Path, SourceProfile]],
     inbox: Path,
 ) -> list[FileOutcome]:
-    """Ingest the files in order, committing whenever ROWS_PER_TRANSACTION rows are pending.
+    """Ingest the files in order: Parquet files of one shape in deliveries of up to
+    ROWS_PER_STATEMENT rows, other files one delivery each, committing whenever
+    ROWS_PER_TRANSACTION rows are pending.
 
-    If DuckDB refuses a file, the open transaction is rolled back and its files are ingested
-    again one transaction each, so only the refused file is rejected.
+    If DuckDB refuses a delivery, the open transaction is rolled back and every file it held
+    is ingested again in a transaction of its own, so only a refused file is rejected.
     """
     outcomes: list[FileOutcome] = []
-    pending: list[tuple[Path, SourceProfile, FileOutcome]] = []
+    uncommitted: list[tuple[Path, SourceProfile, FileOutcome]] = []
+    forming: Delivery | None = None
 
     def commit() -> None:
         connection.commit()
-        outcomes.extend(outcome for _, _, outcome in pending)
-        pending.clear()
+        outcomes.extend(outcome for _, _, outcome in uncommitted)
+        uncommitted.clear()
+        connection.begin()
+
+    def land(delivery: Delivery) -> None:
+        try:
+            _land_delivery(connection, table, delivery, own_transaction=False)
+        except DeliveryNotLandedError:  # the shared transaction is rolled back
+            retried = [(path, profile) for path, profile, _ in uncommitted]
+            retried += [(path, delivery.profile) for path, _ in delivery.files]
+            uncommitted.clear()
+            outcomes.extend(_ingest_alone(connection, table, *file, inbox) for file in retried)
+            connection.begin()
+            return
+        uncommitted.extend((path, delivery.profile, outcome) for path, outcome in delivery.files)
+        if sum(outcome.rows_read for _, _, outcome in uncommitted) >= ROWS_PER_TRANSACTION:
+            commit()
 
     connection.begin()
     for path, profile in claimed:
-        try:
-            outcome = ingest_file(connection, table, profile, path, inbox, own_transaction=False)
-        except FileNotLandedError:
-            connection.rollback()
-            for retried_path, retried_profile in [(p, f) for p, f, _ in pending] + [
-                (path, profile)
-            ]:
-                outcomes.append(ingest_file(connection, table, retried_profile, retried_path, inbox))
-            pending.clear()
-            connection.begin()
+        outcome, to_read = _open_file(connection, table, profile, path, inbox)
+        delivery = _read_file(connection, table, profile, path, outcome) if to_read else None
+        if delivery is None:  # settled: unchanged or unreadable
+            uncommitted.append((path, profile, outcome))
             continue
-        pending.append((path, profile, outcome))
-        if sum(outcome.rows_read for _, _, outcome in pending) >= ROWS_PER_TRANSACTION:
-            commit()
-            connection.begin()
-    commit()
+        if forming is not None and forming.accepts(profile, delivery.rows, delivery.parquet_rows):
+            forming.files.extend(delivery.files)
+            forming.parquet_rows += delivery.parquet_rows
+            continue
+        if forming is not None:
+            land(forming)
+            forming = None
+        if delivery.is_parquet:
+            forming = delivery
+        else:
+            land(delivery)
+    if forming is not None:
+        land(forming)
+    connection.commit()
+    outcomes.extend(outcome for _, _, outcome in uncommitted)
     return outcomes
+
+
+def _ingest_alone(
+    connection: duckdb.DuckDBPyConnection,
+    table: Table,
+    path: Path,
+    profile: SourceProfile,
+    inbox: Path,
+) -> FileOutcome:
+    """One file in its own transaction (after its shared transaction was refused)."""
+    outcome, to_read = _open_file(connection, table, profile, path, inbox)
+    delivery = _read_file(connection, table, profile, path, outcome) if to_read else None
+    if delivery is not None:
+        _land_delivery(connection, table, delivery, own_transaction=True)
+    return outcome
 
 
 def unaccounted_files(

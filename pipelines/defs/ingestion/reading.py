@@ -268,6 +268,19 @@ def read_parquet(path: Path) -> SourceRows:
     return SourceRows(headers, table, lines)
 
 
+def read_parquet_shape(path: Path) -> tuple[SourceRows, int]:
+    """A Parquet file's headers and schema (no rows: DuckDB reads them) and its row count,
+    from the footer."""
+    try:
+        metadata = pq.read_metadata(path)
+        schema = metadata.schema.to_arrow_schema()
+    except (pa.ArrowInvalid, OSError) as error:
+        raise UnreadableFileError(f"not a readable Parquet file ({error})") from error
+    headers = list(schema.names)
+    empty = schema.empty_table().rename_columns(positional_names(len(headers)))
+    return SourceRows(headers, empty, np.array([], dtype=np.int64)), metadata.num_rows
+
+
 def read_source(path: Path, expected_headers: set[str], encoding_hint: str | None) -> SourceRows:
     """Read any supported inbox file; UnreadableFileError says why in words a person gets."""
     suffix = path.suffix.lower()

@@ -277,8 +277,10 @@ def check_rows(
     profile: SourceProfile,
     params: Parameters,
     now_utc: datetime,
+    incoming: str = "incoming",
 ) -> None:
-    """Fill the temp table checked_rows (t_<column> typed, _reason, _column) from `incoming`.
+    """Fill the temp table checked_rows (t_<column> typed, _reason, _column, _file, _line)
+    from `incoming`: a relation of c0..cN with _file (the file) and _line (its line there).
 
     Run it inside local_time_zone(connection): times without an offset are local times.
     """
@@ -305,16 +307,18 @@ def check_rows(
         f"""
         create or replace temp table checked_rows as
         with text_rows as (
-            select _line, {", ".join(text_columns)}, from incoming
+            select _file, _line, {", ".join(text_columns)}, from {incoming} as incoming
         ),
         typed as (
-            select _line, {", ".join(typed_columns)}, * exclude (_line), from text_rows
+            select _file, _line, {", ".join(typed_columns)}, * exclude (_file, _line),
+            from text_rows
         ),
         judged as (
             select *, {is_bad} as _is_bad, from typed
         ),
         final as (
             select
+                _file,
                 _line,
                 {", ".join(f"t_{name}" for name in table.column_names)},
                 {reason_sql} as _reason,
@@ -332,7 +336,7 @@ def _mark_duplicate_keys(connection: duckdb.DuckDBPyConnection, table: Table) ->
     """Within a file the first row of a key wins; later ones are quarantined, pointing to it."""
     if not table.primary_key:
         return
-    key = ", ".join(f"t_{name}" for name in table.primary_key)
+    key = ", ".join(["_file", *(f"t_{name}" for name in table.primary_key)])
     repeated = connection.execute(
         f"select count(*) from (select 1 from checked_rows where _reason is null "
         f"group by {key} having count(*) > 1)"
@@ -351,13 +355,17 @@ def _mark_duplicate_keys(connection: duckdb.DuckDBPyConnection, table: Table) ->
             _column = {params(table.primary_key[0])}
         from (
             select
+                _file,
                 _line,
                 row_number() over (partition by {key} order by _line) as occurrence,
                 min(_line) over (partition by {key}) as first_line,
             from checked_rows
             where _reason is null
         ) as duplicates
-        where checked_rows._line = duplicates._line and duplicates.occurrence > 1
+        where
+            checked_rows._file = duplicates._file
+            and checked_rows._line = duplicates._line
+            and duplicates.occurrence > 1
         """,
         params.values,
     )

@@ -2,12 +2,12 @@
     each dimension value: which merchant, warehouse, channel, carrier, province or SKU moved
     the count, and what share of the group's change it explains. -#}
 {%- set dimensions = {
-    'merchant': 'orders.merchant_id',
-    'warehouse': 'orders.warehouse_id',
-    'channel': 'orders.channel',
-    'carrier': 'orders.carrier',
-    'province': 'orders.province',
-    'sku': 'exceptions.sku',
+    'merchant': 'merchant_id',
+    'warehouse': 'warehouse_id',
+    'channel': 'channel',
+    'carrier': 'carrier',
+    'province': 'province',
+    'sku': 'sku',
 } %}
 {%- set groups = ['family', 'root_cause'] %}
 
@@ -25,17 +25,32 @@ latest_week as (
     select max(week_start) as week_start from orders
 ),
 
+-- joined once: each of the 12 group x dimension splits below reads this, not the orders
+exception_orders as (
+    select
+        orders.week_start,
+        exceptions.family,
+        exceptions.root_cause,
+        orders.merchant_id,
+        orders.warehouse_id,
+        orders.channel,
+        orders.carrier,
+        orders.province,
+        exceptions.sku
+    from exceptions
+    inner join orders on exceptions.order_id = orders.order_id
+),
+
 dimension_values as (
     {% for group in groups -%}
         {% for dimension, column in dimensions.items() -%}
             select
-                orders.week_start,
+                week_start,
                 '{{ group }}' as group_type,
-                exceptions.{{ group }} as group_value,
+                {{ group }} as group_value,
                 '{{ dimension }}' as dimension,
                 coalesce({{ column }}, 'unknown') as dimension_value
-            from exceptions
-            inner join orders on exceptions.order_id = orders.order_id
+            from exception_orders
             {% if not loop.last %}union all{% endif %}
         {% endfor -%}
         {% if not loop.last %}union all{% endif %}

@@ -11,7 +11,9 @@ shipments as (
 tracking_events as (
     select tracking_events.*
     from {{ ref('stg_logistics__tracking_events') }} as tracking_events
-    semi join shipments on tracking_events.tracking_number = shipments.tracking_number
+    {% if is_incremental() -%}
+        semi join shipments on tracking_events.tracking_number = shipments.tracking_number
+    {%- endif %}
 ),
 
 event_times as (

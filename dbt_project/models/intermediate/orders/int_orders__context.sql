@@ -41,9 +41,9 @@ event_times as (
 latest_status as (
     select
         order_id,
-        event_type as latest_event_type
+        {{ value_at_latest('event_type', ['event_at', 'event_id']) }} as latest_event_type
     from order_events
-    qualify row_number() over (partition by order_id order by event_at desc, event_id desc) = 1
+    group by order_id
 ),
 
 final as (

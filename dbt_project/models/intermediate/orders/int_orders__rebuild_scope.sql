@@ -1,6 +1,6 @@
 {#- The orders an incremental run rebuilds (see macros/incremental.sql). Built every run.
-    With no successful build recorded (first build, --full-refresh, after a failed run) every
-    raw row counts as new, so it holds every order. -#}
+    With no successful build recorded (first build, --full-refresh, after a failed run) it
+    holds every order. -#}
 {%- set watermark = last_build_watermark() %}
 
 with
@@ -8,13 +8,6 @@ with
 orders as (
     select * from {{ ref('stg_orders__orders') }}
 ),
-
-{% if watermark is none %}
-    -- nothing built yet, or the last build failed: every order
-    final as (
-        select order_id from orders
-    )
-{% else %}
 
 order_lines as (
     select * from {{ ref('stg_orders__order_lines') }}
@@ -27,6 +20,13 @@ shipments as (
 run as (
     select as_of from {{ ref('int_run_as_of') }}
 ),
+
+{% if watermark is none %}
+    -- nothing built yet, or the last build failed: every order
+    final as (
+        select order_id from orders
+    )
+{% else %}
 
 -- the look-back: recent orders are still moving (payment, hand-off, first scans)
 in_look_back as (

@@ -13,7 +13,8 @@ final as (
         action_at,
         {{ clean_text('team') }} as team,
         {{ clean_text('handler') }} as handler,  -- noqa: RF04
-        {{ clean_text('resolution') }} as resolution
+        {{ clean_text('resolution') }} as resolution,
+        _source_file as source_file
     from source
 )
 

@@ -13,7 +13,8 @@ final as (
         rating,
         {{ clean_text('content') }} as content,  -- noqa: RF04
         opened_at,
-        resolved_at
+        resolved_at,
+        _source_file as source_file
     from source
 )
 

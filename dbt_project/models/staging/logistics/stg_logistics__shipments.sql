@@ -12,7 +12,8 @@ final as (
         trim(tracking_number) as tracking_number,
         created_at,
         ship_by_at,
-        promised_delivery_at
+        promised_delivery_at,
+        _source_file as source_file
     from source
 )
 

@@ -11,7 +11,8 @@ final as (
         trim(event_type) as event_type,
         event_at,
         {{ clean_text('location') }} as location,  -- noqa: RF04
-        event_type in ('delivered', 'rejected', 'returned', 'lost', 'damaged') as is_terminal
+        event_type in ('delivered', 'rejected', 'returned', 'lost', 'damaged') as is_terminal,
+        _source_file as source_file
     from source
 )
 

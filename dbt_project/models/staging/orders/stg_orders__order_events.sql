@@ -10,7 +10,8 @@ final as (
         trim(order_id) as order_id,
         trim(event_type) as event_type,
         event_at,
-        {{ clean_text('detail') }} as detail
+        {{ clean_text('detail') }} as detail,
+        _source_file as source_file
     from source
 )
 

@@ -12,7 +12,8 @@ final as (
         trim(sku) as sku,
         quantity,
         unit_price,
-        coalesce(is_presale, false) as is_presale
+        coalesce(is_presale, false) as is_presale,
+        _source_file as source_file
     from source
 )
 

@@ -28,7 +28,8 @@ final as (
         coalesce(is_expedited, false) as is_expedited,
         {{ clean_text('special_request') }} as special_request,
         weight_kg,
-        _ingested_at as ingested_at
+        _ingested_at as ingested_at,
+        _source_file as source_file
     from source
 )
 

@@ -13,7 +13,8 @@ final as (
         {{ clean_text('size') }} as size,
         {{ clean_text('colour') }} as colour,
         weight_kg,
-        trim(status) as status
+        trim(status) as status,
+        _source_file as source_file
     from source
 )
 

@@ -15,7 +15,8 @@ final as (
         allocated,
         available,
         safety_stock,
-        platform_available
+        platform_available,
+        _source_file as source_file
     from source
 )
 
