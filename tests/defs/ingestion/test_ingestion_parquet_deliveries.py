@@ -7,8 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from ingestion_helpers import count, ledger
 
-from pipelines.defs.ingestion import ingest_table
-from pipelines.defs.ingestion import landing
+from pipelines.defs.ingestion import ingest_table, landing
 
 
 def write_events(path, day: int, rows: list[tuple[str, str, str]]) -> None:
