@@ -1,9 +1,14 @@
 """Settings shared by every test."""
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from dagster._core.storage.defs_state.base import _current_storage
+
+from pipelines import settings
 
 # No telemetry from any tool a test starts.
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -17,3 +22,22 @@ def _forget_closed_dagster_instances():
     definitions would then follow a dead reference. Each test starts without one."""
     yield
     _current_storage.set(None)
+
+
+DBT = Path(sys.executable).parent / "dbt"
+MANIFEST = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """`dbt parse`, as `make manifest` runs it, when no manifest is there yet: the Dagster
+    definitions load the dbt project from it."""
+    if not MANIFEST.exists():
+        environment = os.environ | settings.dbt_environment()
+        subprocess.run(
+            [str(DBT), "parse", "--quiet"],
+            cwd=settings.DBT_PROJECT_DIR,
+            env=environment,
+            check=True,
+        )
+    return MANIFEST

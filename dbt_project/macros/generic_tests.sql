@@ -26,3 +26,23 @@ from {{ model }}
 group by {{ combination | join(', ') }}
 having count(*) > 1
 {% endtest %}
+
+{#- dbt's unique test, overridden for large tables: repeats are looked for among the values'
+    hashes first, then counted on the values themselves (on 45M tracking events the plain
+    test took 20 s). Same failing rows as dbt's own. -#}
+{% test unique(model, column_name) %}
+with candidates as (
+    select {{ key_hash([column_name]) }} as value_hash
+    from {{ model }}
+    where {{ column_name }} is not null
+    group by {{ key_hash([column_name]) }}
+    having count(*) > 1
+)
+
+select {{ column_name }} as unique_field, count(*) as n_records
+from {{ model }}
+where {{ key_hash([column_name]) }} in (select value_hash from candidates)
+    and {{ column_name }} is not null
+group by {{ column_name }}
+having count(*) > 1
+{% endtest %}

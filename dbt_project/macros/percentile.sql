@@ -36,3 +36,17 @@
 {% macro spark__value_at_latest(value, ordering) -%}
     max_by({{ value }}, struct({{ ordering | join(', ') }}))
 {%- endmacro %}
+
+{#- A 64-bit hash of one or more columns: a cheap first pass for "does any key repeat?", the
+    repeats found then checked on the columns themselves (a collision only costs a recheck). -#}
+{% macro key_hash(columns) -%}
+    {{ return(adapter.dispatch('key_hash', 'order_exceptions')(columns)) }}
+{%- endmacro %}
+
+{% macro default__key_hash(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__key_hash(columns) -%}
+    xxhash64({{ columns | join(', ') }})
+{%- endmacro %}

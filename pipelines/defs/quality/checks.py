@@ -180,7 +180,9 @@ def build_table_checks(table: Table) -> dg.AssetChecksDefinition:
         specs=specs, name=f"gx_{table.domain}_{table.name}", pool=WAREHOUSE_POOL, can_subset=True
     )
     def gx_checks(context: dg.AssetCheckExecutionContext):
-        with duckdb.connect(settings.warehouse_path(), read_only=True) as connection:
+        with duckdb.connect(
+            settings.warehouse_path(), read_only=True, config=settings.duckdb_config()
+        ) as connection:
             results = run_suites(connection, table, check_days(context))
         selected = {check_key.name for check_key in context.selected_asset_check_keys}
         if CONTRACT_CHECK in selected:

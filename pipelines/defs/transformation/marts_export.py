@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import settings
+
 MARTS_SCHEMA = "marts"
 
 
@@ -34,7 +36,9 @@ def export_marts(warehouse_path: Path, marts_dir: Path) -> dict[str, int]:
     """Write each marts table to marts_dir/<name>.parquet; returns rows written per table."""
     marts_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
-    connection = duckdb.connect(str(warehouse_path), read_only=True)
+    connection = duckdb.connect(
+        str(warehouse_path), read_only=True, config=settings.duckdb_config()
+    )
     try:
         for name in _mart_tables(connection):
             target = marts_dir / f"{name}.parquet"

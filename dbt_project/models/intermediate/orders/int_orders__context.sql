@@ -25,6 +25,8 @@ first_shipment as (
     qualify row_number() over (partition by order_id order by created_at, shipment_id) = 1
 ),
 
+-- one pass over the status log: the first time of each event the rules look at, and the
+-- latest event (the order's status)
 event_times as (
     select
         order_id,
@@ -33,14 +35,7 @@ event_times as (
         min(case when event_type = 'wms_received' then event_at end) as first_wms_received_at,
         min(case when event_type = 'cancelled' then event_at end) as first_cancelled_at,
         min(case when event_type = 'shipped' then event_at end) as first_shipped_at,
-        min(case when event_type = 'stock_out' then event_at end) as first_stock_out_at
-    from order_events
-    group by order_id
-),
-
-latest_status as (
-    select
-        order_id,
+        min(case when event_type = 'stock_out' then event_at end) as first_stock_out_at,
         {{ value_at_latest('event_type', ['event_at', 'event_id']) }} as latest_event_type
     from order_events
     group by order_id
@@ -64,11 +59,10 @@ final as (
         event_times.first_cancelled_at,
         event_times.first_shipped_at,
         event_times.first_stock_out_at,
-        coalesce(latest_status.latest_event_type, 'created') as order_status
+        coalesce(event_times.latest_event_type, 'created') as order_status
     from orders
     left join first_shipment on orders.order_id = first_shipment.order_id
     left join event_times on orders.order_id = event_times.order_id
-    left join latest_status on orders.order_id = latest_status.order_id
 )
 
 select * from final  -- noqa: AM04
