@@ -90,6 +90,12 @@ def duckdb_config() -> dict[str, object]:
     }
 
 
+def duckdb_reader_config() -> dict[str, object]:
+    """Settings for a connection that only scans the warehouse (the checks, the marts export):
+    it needs little memory, and what its cache would hold the checks' frames need more."""
+    return {**duckdb_config(), "memory_limit": "1GB"}
+
+
 def dbt_environment() -> dict[str, str]:
     """Environment for a dbt subprocess: absolute paths, threads, memory, no telemetry."""
     return {

@@ -181,7 +181,7 @@ def build_table_checks(table: Table) -> dg.AssetChecksDefinition:
     )
     def gx_checks(context: dg.AssetCheckExecutionContext):
         with duckdb.connect(
-            settings.warehouse_path(), read_only=True, config=settings.duckdb_config()
+            settings.warehouse_path(), read_only=True, config=settings.duckdb_reader_config()
         ) as connection:
             results = run_suites(connection, table, check_days(context))
         selected = {check_key.name for check_key in context.selected_asset_check_keys}

@@ -37,7 +37,7 @@ def export_marts(warehouse_path: Path, marts_dir: Path) -> dict[str, int]:
     marts_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     connection = duckdb.connect(
-        str(warehouse_path), read_only=True, config=settings.duckdb_config()
+        str(warehouse_path), read_only=True, config=settings.duckdb_reader_config()
     )
     try:
         for name in _mart_tables(connection):

@@ -4,6 +4,8 @@
     duplicate_order sees every order) now find different from the previous build, plus every
     order with an exception still open (is_overdue moves with as_of). -#}
 {%- set previous = previous_build_of('int_exceptions__handling') %}
+{#- what makes an exception the same one in both builds -#}
+{%- set version_columns = ['exception_id', 'order_id', 'exception_type', 'family', 'sku', 'detected_at'] %}
 
 with
 
@@ -21,24 +23,12 @@ exceptions as (
     ),
 
     current_versions as (
-        select
-            exception_id,
-            order_id,
-            exception_type,
-            family,
-            sku,
-            detected_at
+        select {{ version_columns | join(', ') }}
         from exceptions
     ),
 
     previous_versions as (
-        select
-            exception_id,
-            order_id,
-            exception_type,
-            family,
-            sku,
-            detected_at
+        select {{ version_columns | join(', ') }}
         from previous_exceptions
     ),
 
