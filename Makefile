@@ -15,6 +15,8 @@ SEED ?= 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# One "planned" event per asset of a range run, not one per day (see pipelines/cli.py).
+export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := true
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export OEX_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 export OEX_DUCKDB_TEMP ?= $(CURDIR)/data/tmp
@@ -37,7 +39,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## Create .venv if missing and install the project with its dev tools
 
 manifest: install ## Parse the dbt project into target/manifest.json (Dagster loads it, never builds it at import)
-	cd dbt_project && ../$(BIN)/dbt parse --quiet
+	cd dbt_project && env $$(../$(BIN)/python -m pipelines.settings) ../$(BIN)/dbt parse --quiet
 
 generate: install ## Write sample data into data/inbox (ORDERS, DAYS, MERCHANTS, SEED)
 	$(BIN)/oex generate --orders $(ORDERS) --days $(DAYS) --merchants $(MERCHANTS) --seed $(SEED)

@@ -107,3 +107,10 @@ def dbt_environment() -> dict[str, str]:
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+
+
+if __name__ == "__main__":
+    # `make manifest` parses dbt in the environment of a run, so a run's dbt can reuse the
+    # parse (dbt starts over when a profile's env vars differ from the parse's)
+    for name, value in dbt_environment().items():
+        print(f"{name}={value}")

@@ -35,6 +35,14 @@ def test_tiny_benchmark_writes_every_figure_and_pandas_agrees_with_our_marts(tmp
     assert set(figures["page_query_s"]) == PAGES
     for name in SIZE_FIGURES - {"page_query_s"}:
         assert figures[name] > 0, name
+    for run, steps in (
+        ("full_build_s", "full_build_steps_s"),
+        ("incremental_s", "incremental_steps_s"),
+    ):
+        parts = figures[steps]
+        assert set(parts) == {"ingestion", "checks", "dbt", "export", "rest"}
+        assert parts["dbt"] > 0 and parts["ingestion"] > 0, steps
+        assert abs(sum(parts.values()) - figures[run]) < 0.5, steps  # the parts add up
     assert figures["peer_figures_rows"] > 0
     assert figures["peer_figures_differences"] == []
     assert figures["peer_figures_match"] is True

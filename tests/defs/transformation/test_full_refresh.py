@@ -9,8 +9,15 @@ import pytest
 def test_dbt_builds_incrementally_unless_a_full_refresh_is_asked(dbt_manifest):
     from pipelines.defs.transformation.assets import DbtBuildConfig, dbt_build_args
 
-    assert dbt_build_args(DbtBuildConfig()) == ["build"]
-    assert dbt_build_args(DbtBuildConfig(full_refresh=True)) == ["build", "--full-refresh"]
+    daily = dbt_build_args(DbtBuildConfig())
+    refresh = dbt_build_args(DbtBuildConfig(full_refresh=True))
+
+    assert daily[0] == refresh[0] == "build"
+    assert "--full-refresh" in refresh and "--full-refresh" not in daily
+    # unit tests run in `make test` (tests/dbt), not on every production build
+    for arguments in (daily, refresh):
+        skipped = arguments.index("--exclude-resource-type") + 1
+        assert arguments[skipped] == "unit_test"
 
 
 @pytest.mark.parametrize("full_refresh", [False, True])
