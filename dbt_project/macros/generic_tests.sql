@@ -29,12 +29,24 @@ having count(*) > 1
 
 {#- dbt's unique test, overridden for large tables: repeats are looked for among the values'
     hashes first, then counted on the values themselves (on 45M tracking events the plain
-    test took 20 s). Same failing rows as dbt's own. -#}
+    test took 20 s). Same failing rows as dbt's own.
+
+    On a table staged by key (strategy replace_keys) and a daily run, only the keys of rows
+    from files ingested since the last successful build are looked for, in the whole table:
+    the other rows were checked by that build, and a run re-stages a key by deleting all its
+    rows first (the daily run at 10M orders spent 38 s re-checking 100M unchanged keys). With
+    no successful build recorded, or on a full refresh, every key is checked. -#}
 {% test unique(model, column_name) %}
+{%- set restaged = rows_staged_since_last_build(model) %}
 with candidates as (
     select {{ key_hash([column_name]) }} as value_hash
     from {{ model }}
     where {{ column_name }} is not null
+    {%- if restaged is not none %}
+        and {{ column_name }} in (
+            select {{ column_name }} from {{ model }} where {{ restaged }}
+        )
+    {%- endif %}
     group by {{ key_hash([column_name]) }}
     having count(*) > 1
 )
@@ -46,3 +58,27 @@ where {{ key_hash([column_name]) }} in (select value_hash from candidates)
 group by {{ column_name }}
 having count(*) > 1
 {% endtest %}
+
+{#- The condition that picks a staged table's rows from files ingested (new or corrected)
+    since the last successful build, by their source_file lineage column (see latest_arrival);
+    none when the relation is not staged by key, or when a run rewrites every row. -#}
+{% macro rows_staged_since_last_build(relation) -%}
+    {%- if not execute -%}
+        {{ return(none) }}  {#- the graph exists only once parsing is done #}
+    {%- endif -%}
+    {%- set staged_by_key = [] -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model'
+                and node.config.incremental_strategy == 'replace_keys'
+                and (node.alias or node.name) | lower == relation.identifier | lower
+                and node.schema | lower == relation.schema | lower -%}
+            {%- do staged_by_key.append(node) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set watermark = last_build_watermark() if staged_by_key else none -%}
+    {%- if watermark is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("source_file in (select source_file from " ~ source('ingestion', 'ingested_files')
+        ~ " where ingested_at > cast('" ~ watermark ~ "' as " ~ dbt.type_timestamp() ~ "))") }}
+{%- endmacro %}

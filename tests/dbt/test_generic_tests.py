@@ -1,7 +1,8 @@
 """The project's own generic tests catch what they promise, on a copy of the fixture build.
 
-`unique` is overridden (macros/generic_tests.sql: repeats looked for by hash first), so it is
-run here on a table with a planted repeat, next to the untouched one it passes on.
+`unique` is overridden (macros/generic_tests.sql: repeats looked for by hash first, and on a
+daily run only among the keys staged since the last build), so it is run here on tables with a
+planted repeat, next to the untouched one it passes on.
 """
 
 from __future__ import annotations
@@ -44,12 +45,48 @@ def test_unique_passes_on_distinct_keys(fixture_build, tmp_path):
     assert "ERROR=0" in result.stdout
 
 
-def test_unique_fails_on_a_repeated_key(fixture_build, tmp_path):
-    repeat = (
-        "insert into staging.stg_orders__orders "
-        "select * from staging.stg_orders__orders order by order_id limit 1"
-    )
-    result = run_test(fixture_build, tmp_path, "unique_stg_orders__orders_order_id", repeat)
+# a copy of the first order's staged row, as if a file ingested after the last build held it
+LATE_REPEAT = """
+insert into staging.stg_orders__orders
+select * replace ('orders/late_delivery.csv' as source_file)
+from staging.stg_orders__orders order by order_id limit 1;
+insert into raw.ingested_files (source_file, table_name, status, ingested_at)
+values ('orders/late_delivery.csv', 'orders', 'loaded', now()::timestamp + interval 1 day);
+"""
+# a copy of a row staged by an earlier build: the daily run does not look at it again...
+OLD_REPEAT = (
+    "insert into staging.stg_orders__orders "
+    "select * from staging.stg_orders__orders order by order_id limit 1"
+)
+# ...a run with no successful build recorded (first build, after a failure) does
+NO_BUILD_RECORDED = "drop table intermediate.incremental_watermark"
+
+
+def assert_fails_once(result):
     assert result.returncode == 1
     assert "ERROR=1" in result.stdout, result.stdout[-3000:]
     assert "Got 1 result, configured to fail if != 0" in result.stdout
+
+
+def test_unique_fails_on_a_key_repeated_by_a_new_file(fixture_build, tmp_path):
+    result = run_test(fixture_build, tmp_path, "unique_stg_orders__orders_order_id", LATE_REPEAT)
+    assert_fails_once(result)
+
+
+def test_a_daily_run_leaves_rows_checked_by_the_last_build_alone(fixture_build, tmp_path):
+    result = run_test(fixture_build, tmp_path, "unique_stg_orders__orders_order_id", OLD_REPEAT)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_unique_checks_every_key_when_no_build_is_recorded(fixture_build, tmp_path):
+    plant = f"{OLD_REPEAT}; {NO_BUILD_RECORDED}"
+    result = run_test(fixture_build, tmp_path, "unique_stg_orders__orders_order_id", plant)
+    assert_fails_once(result)
+
+
+def test_unique_checks_every_key_of_a_table_not_staged_by_key(fixture_build, tmp_path):
+    repeat = (
+        "insert into marts.fct_orders select * from marts.fct_orders order by order_id limit 1"
+    )
+    result = run_test(fixture_build, tmp_path, "unique_fct_orders_order_id", repeat)
+    assert_fails_once(result)
