@@ -85,8 +85,6 @@ def test_unique_checks_every_key_when_no_build_is_recorded(fixture_build, tmp_pa
 
 
 def test_unique_checks_every_key_of_a_table_not_staged_by_key(fixture_build, tmp_path):
-    repeat = (
-        "insert into marts.fct_orders select * from marts.fct_orders order by order_id limit 1"
-    )
+    repeat = "insert into marts.fct_orders select * from marts.fct_orders order by order_id limit 1"
     result = run_test(fixture_build, tmp_path, "unique_fct_orders_order_id", repeat)
     assert_fails_once(result)
