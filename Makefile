@@ -39,7 +39,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml ## Create .venv if missing and install the project with its dev tools
 
 manifest: install ## Parse the dbt project into target/manifest.json (Dagster loads it, never builds it at import)
-	cd dbt_project && env $$(../$(BIN)/python -m pipelines.settings) ../$(BIN)/dbt parse --quiet
+	$(BIN)/python -m pipelines.settings
 
 generate: install ## Write sample data into data/inbox (ORDERS, DAYS, MERCHANTS, SEED)
 	$(BIN)/oex generate --orders $(ORDERS) --days $(DAYS) --merchants $(MERCHANTS) --seed $(SEED)

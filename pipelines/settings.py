@@ -7,6 +7,9 @@ dbt-duckdb resolves relative paths against the current directory, which differs 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -109,8 +112,22 @@ def dbt_environment() -> dict[str, str]:
     }
 
 
+def dbt_executable() -> str:
+    """dbt from the interpreter's own environment: the venv need not be activated."""
+    beside_python = Path(sys.executable).parent / "dbt"
+    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
+
+
+def parse_dbt_project() -> None:
+    """`dbt parse` into dbt_project/target, in the environment a run gives dbt: the run then
+    reuses the parse (dbt parses again when a profile's env vars differ from the parse's)."""
+    subprocess.run(
+        [dbt_executable(), "parse", "--quiet"],
+        cwd=DBT_PROJECT_DIR,
+        env=os.environ | dbt_environment(),
+        check=True,
+    )
+
+
 if __name__ == "__main__":
-    # `make manifest` parses dbt in the environment of a run, so a run's dbt can reuse the
-    # parse (dbt starts over when a profile's env vars differ from the parse's)
-    for name, value in dbt_environment().items():
-        print(f"{name}={value}")
+    parse_dbt_project()  # `make manifest`

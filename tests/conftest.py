@@ -1,8 +1,6 @@
 """Settings shared by every test."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,6 @@ def _forget_closed_dagster_instances():
     _current_storage.set(None)
 
 
-DBT = Path(sys.executable).parent / "dbt"
 MANIFEST = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
@@ -33,11 +30,5 @@ def dbt_manifest() -> Path:
     """`dbt parse`, as `make manifest` runs it, when no manifest is there yet: the Dagster
     definitions load the dbt project from it."""
     if not MANIFEST.exists():
-        environment = os.environ | settings.dbt_environment()
-        subprocess.run(
-            [str(DBT), "parse", "--quiet"],
-            cwd=settings.DBT_PROJECT_DIR,
-            env=environment,
-            check=True,
-        )
+        settings.parse_dbt_project()
     return MANIFEST

@@ -79,6 +79,5 @@ having count(*) > 1
     {%- if watermark is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return("source_file in (select source_file from " ~ source('ingestion', 'ingested_files')
-        ~ " where ingested_at > cast('" ~ watermark ~ "' as " ~ dbt.type_timestamp() ~ "))") }}
+    {{ return("source_file in (" ~ files_ingested_since(watermark) ~ ")") }}
 {%- endmacro %}

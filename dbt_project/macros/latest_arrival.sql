@@ -21,7 +21,7 @@
             union
             select {{ keys }}
             from {{ this }}
-            where source_file in ({{ files_replaced_since(watermark) }})
+            where source_file in ({{ files_ingested_since(watermark, 'replaced') }})
         ),
 
         arrivals as (
@@ -76,13 +76,16 @@
     select * from latest_of_repeated
 {%- endmacro %}
 
-{#- The files re-delivered (a corrected version replaced the earlier rows) since a time. -#}
-{% macro files_replaced_since(watermark) -%}
+{#- The files landed since a time; with status 'replaced', only the re-deliveries (a corrected
+    version replaced the earlier rows). -#}
+{% macro files_ingested_since(watermark, status=none) -%}
     select source_file
     from {{ source('ingestion', 'ingested_files') }}
     where
-        status = 'replaced'
-        and ingested_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
+        ingested_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
+        {%- if status is not none %}
+        and status = {{ sql_string(status) }}
+        {%- endif %}
 {%- endmacro %}
 
 {#- Strategy replace_keys (staging): the staged rows of every key the run re-staged, and of
@@ -99,7 +102,7 @@
         delete from {{ target }};
     {%- else %}
         delete from {{ target }}
-        where source_file in ({{ files_replaced_since(watermark) }});
+        where source_file in ({{ files_ingested_since(watermark, 'replaced') }});
 
         delete from {{ target }}
         using {{ source }}

@@ -6,8 +6,6 @@ seconds and needs a writable project folder, which a code server must not assume
 
 import json
 import os
-import shutil
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,16 +71,10 @@ def dbt_environment() -> Iterator[None]:
                 os.environ[key] = value
 
 
-def dbt_executable() -> str:
-    """dbt from the interpreter's own environment: the venv need not be activated."""
-    beside_python = Path(sys.executable).parent / "dbt"
-    return str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
-
-
 def dbt_resource() -> DbtCliResource:
     project_dir = str(settings.DBT_PROJECT_DIR)
     return DbtCliResource(
-        project_dir=project_dir, profiles_dir=project_dir, dbt_executable=dbt_executable()
+        project_dir=project_dir, profiles_dir=project_dir, dbt_executable=settings.dbt_executable()
     )
 
 
