@@ -6,6 +6,7 @@ Dagster assets and the command line share one implementation.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -31,31 +32,57 @@ def main() -> None:
     """order-exceptions: ingest order data, flag exceptions, review them weekly."""
 
 
+# Defaults of `generate` that depend on --shape: each shape's own history and size.
+SHAPE_DEFAULTS = {
+    "china": {"days": 91, "end_date": "2026-11-15"},
+    "marketplace": {"days": 730, "end_date": "2018-10-31"},
+}
+
+
 @main.command()
+@click.option(
+    "--shape",
+    type=click.Choice(["china", "marketplace"]),
+    default="china",
+    show_default=True,
+    help="china: a 3PL's daily files for all four domains (the contract's own layout). "
+    "marketplace: a Brazilian marketplace export in the seven-file layout of the public Olist "
+    "dataset, written to <inbox>/marketplace/ (15,000 orders is a good demonstration size).",
+)
 @click.option("--orders", default=100_000, show_default=True, help="Orders to generate.")
-@click.option("--days", default=91, show_default=True, help="Days of history, ending --end-date.")
-@click.option("--merchants", default=8, show_default=True, help="Merchants (the 3PL's clients).")
+@click.option(
+    "--days",
+    type=int,
+    default=None,
+    help="Days of history, ending --end-date [default: 91; 730 for marketplace].",
+)
+@click.option(
+    "--merchants",
+    default=8,
+    show_default=True,
+    help="Merchants (the 3PL's clients); marketplace ignores it (one seller base).",
+)
 @click.option("--seed", default=1, show_default=True, help="Random seed; same seed, same bytes.")
 @click.option(
     "--end-date",
     type=click.DateTime(["%Y-%m-%d"]),
-    default="2026-11-15",
-    show_default=True,
-    help="Last day of the generated history (Asia/Shanghai).",
+    default=None,
+    help="Last day of the generated history, local time (Asia/Shanghai; America/Sao_Paulo for "
+    "marketplace) [default: 2026-11-15; 2018-10-31 for marketplace].",
 )
 @click.option(
     "--format",
     "file_format",
     type=click.Choice(["csv", "parquet"]),
-    default="csv",
-    show_default=True,
-    help="File format of the inbox files.",
+    default=None,
+    help="File format of the inbox files [default: csv]; marketplace writes csv only.",
 )
 @click.option(
     "--bad-rows",
-    default=0.0,
-    show_default=True,
-    help="Share of extra malformed rows, of the kinds real exports contain.",
+    type=float,
+    default=None,
+    help="Share of extra malformed rows, of the kinds real exports contain [default: 0]; "
+    "china only.",
 )
 @click.option(
     "--inbox",
@@ -69,8 +96,37 @@ def main() -> None:
     default=None,
     help="Where to write the ground truth (default data/truth).",
 )
-def generate(orders, days, merchants, seed, end_date, file_format, bad_rows, inbox, truth) -> None:
-    """Write realistic sample input files for all four domains into the inbox."""
+def generate(
+    shape, orders, days, merchants, seed, end_date, file_format, bad_rows, inbox, truth
+) -> None:
+    """Write realistic sample input files into the inbox, and their ground truth."""
+    defaults = SHAPE_DEFAULTS[shape]
+    days = defaults["days"] if days is None else days
+    end = (end_date or dt.datetime.strptime(defaults["end_date"], "%Y-%m-%d")).date()
+    if shape == "marketplace":
+        # The Olist layout is a fixed set of CSV files; malformed rows are the china shape's.
+        if file_format not in (None, "csv"):
+            raise click.UsageError(
+                "--format parquet is not supported with --shape marketplace: the Olist layout "
+                "is seven CSV files."
+            )
+        if bad_rows:
+            raise click.UsageError(
+                "--bad-rows is not supported with --shape marketplace; use --shape china."
+            )
+        from pipelines.generator.marketplace import generate_marketplace
+
+        summary = generate_marketplace(
+            orders=orders,
+            days=days,
+            seed=seed,
+            end_date=end,
+            inbox=inbox or settings.inbox_dir(),
+            truth_dir=truth or settings.truth_dir(),
+        )
+        click.echo(summary)
+        return
+
     from pipelines.generator import generate as run_generator
 
     summary = run_generator(
@@ -78,9 +134,9 @@ def generate(orders, days, merchants, seed, end_date, file_format, bad_rows, inb
         days=days,
         merchants=merchants,
         seed=seed,
-        end_date=end_date.date(),
-        file_format=file_format,
-        bad_rows=bad_rows,
+        end_date=end,
+        file_format=file_format or "csv",
+        bad_rows=0.0 if bad_rows is None else bad_rows,
         inbox=inbox or settings.inbox_dir(),
         truth_dir=truth or settings.truth_dir(),
     )

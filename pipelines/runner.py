@@ -16,7 +16,6 @@ import psutil
 
 from pipelines import settings
 from pipelines.defs.ingestion.files import inbox_files, partition_day_of
-from pipelines.defs.partitions import DAILY_PARTITIONS
 from pipelines.defs.quality.results import record_run
 
 DAILY_BUILD_JOB = "daily_build"
@@ -90,11 +89,24 @@ def run_daily_build(
         return False
     first = (date_from or days[0]).isoformat()
     last = (date_to or days[-1]).isoformat()
-    earliest = DAILY_PARTITIONS.start.date().isoformat()
-    if first < earliest:
-        print(f"Files for {first} predate the first daily partition ({earliest}).")
-        return False
     from pipelines.definitions import defs
+    from pipelines.defs.partitions import DAILY_PARTITIONS
+
+    # The daily partitions start at the earliest delivery day in the inbox (or OEX_FIRST_DAY),
+    # so a history import of files dated years back needs no setting; before that day there
+    # are no files to ingest.
+    earliest = DAILY_PARTITIONS.get_first_partition_key()
+    latest = DAILY_PARTITIONS.get_last_partition_key()
+    before = [day for day in days if day.isoformat() < earliest]
+    if before:
+        print(
+            f"{len(before)} day(s) of files before the first partition {earliest} "
+            f"(OEX_FIRST_DAY) are not ingested: {before[0]} .. {before[-1]}"
+        )
+    first, last = max(first, earliest), min(last, latest)
+    if last < first:
+        print(f"Nothing to run: no partition between {first} and {last}.")
+        return False
 
     job = defs.resolve_job_def(DAILY_BUILD_JOB)
     instance = _local_instance()
@@ -128,7 +140,8 @@ def _print_summary(result: dg.ExecuteInProcessResult) -> None:
         figures = {
             key: value.value
             for key, value in materialization.metadata.items()
-            if key in {"rows_read", "rows_loaded", "rows_quarantined", "files", "rows"}
+            if key
+            in {"rows_read", "rows_loaded", "rows_quarantined", "rows_skipped", "files", "rows"}
         }
         if figures and asset not in shown_assets:
             shown_assets.add(asset)

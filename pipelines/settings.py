@@ -10,11 +10,13 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-LOCAL_TIMEZONE = "Asia/Shanghai"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def _path(variable: str, default: Path) -> Path:
@@ -57,6 +59,37 @@ def reports_dir() -> Path:
 
 def duckdb_temp_dir() -> Path:
     return _path("OEX_DUCKDB_TEMP", data_dir() / "tmp")
+
+
+def reporting_timezone() -> str:
+    """The one time zone of the review: business days, ISO weeks, partitions, schedules, the
+    dashboard and the merchant files. Stored times stay UTC; a source's own zone (for times
+    written without an offset) is its profile's `timezone`, not this."""
+    name = os.environ.get("OEX_TIMEZONE") or DEFAULT_TIMEZONE
+    return check_timezone(name, "OEX_TIMEZONE")
+
+
+def check_timezone(name: str, where: str) -> str:
+    """An IANA time zone name, or a ValueError that says where the bad name came from."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{where}: {name!r} is not a time zone name; use an IANA name such as "
+            f"Asia/Shanghai, America/Sao_Paulo or Europe/Berlin"
+        ) from None
+    return name
+
+
+def first_day_setting() -> date | None:
+    """OEX_FIRST_DAY, the first daily partition, when set (else it follows the inbox)."""
+    value = os.environ.get("OEX_FIRST_DAY")
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"OEX_FIRST_DAY: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def cpu_count() -> int:
@@ -107,6 +140,7 @@ def dbt_environment() -> dict[str, str]:
         "OEX_DUCKDB_THREADS": str(duckdb_threads()),
         "OEX_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit(),
         "OEX_DBT_THREADS": os.environ.get("OEX_DBT_THREADS") or str(cpu_count()),
+        "OEX_TIMEZONE": reporting_timezone(),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }

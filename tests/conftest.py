@@ -11,6 +11,10 @@ from pipelines import settings
 # No telemetry from any tool a test starts.
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# Definitions imported by a test take their daily partitions from here, not from whatever the
+# inbox holds at import time (tests point OEX_INBOX at folders of their own later on). A test
+# of the first day's derivation from the inbox runs `oex` without it.
+os.environ.setdefault("OEX_FIRST_DAY", "2025-01-01")
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@
     The unit of rebuild is the order (all of an order's rows in a model are deleted and
     inserted again), chosen per run by one of two scope models:
     - int_orders__rebuild_scope: orders placed in the look-back window (var lookback_days, by
-      the Asia/Shanghai placed day), orders with any raw row ingested since the last successful
+      the placed day in the reporting time zone), orders with any raw row ingested since the last successful
       build, and orders of days whose files were re-delivered;
     - int_exceptions__rebuild_scope: those, plus orders whose exceptions the rules (always built
       in full) now judge differently, plus orders with an open exception (is_overdue is judged

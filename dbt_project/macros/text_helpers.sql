@@ -32,3 +32,16 @@
 {% macro is_blank(column) -%}
     (coalesce(trim({{ column }}), '') = '')
 {%- endmacro %}
+
+{#- Whether a whole value matches a pattern held in a column (a seed's rule per country). -#}
+{% macro regex_matches_pattern(value, pattern_column) -%}
+    {{ return(adapter.dispatch('regex_matches_pattern', 'order_exceptions')(value, pattern_column)) }}
+{%- endmacro %}
+
+{% macro default__regex_matches_pattern(value, pattern_column) -%}
+    regexp_full_match({{ value }}, {{ pattern_column }})
+{%- endmacro %}
+
+{% macro spark__regex_matches_pattern(value, pattern_column) -%}
+    ({{ value }} rlike concat('^(?:', {{ pattern_column }}, ')$'))
+{%- endmacro %}

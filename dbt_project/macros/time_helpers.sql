@@ -1,7 +1,29 @@
-{#- Times are stored as naive UTC; the business day and the review week are Asia/Shanghai.
-    A fixed offset (var local_utc_offset_hours) is exact for China, which has no DST. -#}
+{#- Times are stored as naive UTC; business days and review weeks are in the reporting time zone
+    (var reporting_timezone, from OEX_TIMEZONE; default Asia/Shanghai). A named zone, not a
+    fixed offset: daylight saving time moves the offset of most zones in the world. -#}
 {% macro to_local_time(utc_at) -%}
-    {{ dbt.dateadd('hour', var('local_utc_offset_hours'), utc_at) }}
+    {{ return(adapter.dispatch('to_local_time', 'order_exceptions')(utc_at)) }}
+{%- endmacro %}
+
+{% macro default__to_local_time(utc_at) -%}
+    timezone({{ sql_string(var('reporting_timezone')) }}, timezone('UTC', {{ utc_at }}))
+{%- endmacro %}
+
+{% macro spark__to_local_time(utc_at) -%}
+    from_utc_timestamp({{ utc_at }}, {{ sql_string(var('reporting_timezone')) }})
+{%- endmacro %}
+
+{#- A local time of the reporting zone back to naive UTC (e.g. the end of a local day). -#}
+{% macro to_utc_time(local_at) -%}
+    {{ return(adapter.dispatch('to_utc_time', 'order_exceptions')(local_at)) }}
+{%- endmacro %}
+
+{% macro default__to_utc_time(local_at) -%}
+    timezone('UTC', timezone({{ sql_string(var('reporting_timezone')) }}, {{ local_at }}))
+{%- endmacro %}
+
+{% macro spark__to_utc_time(local_at) -%}
+    to_utc_timestamp({{ local_at }}, {{ sql_string(var('reporting_timezone')) }})
 {%- endmacro %}
 
 {% macro local_date(utc_at) -%}

@@ -1,15 +1,33 @@
-"""The partitioning every daily asset shares: one partition per Asia/Shanghai business day."""
+"""The partitioning every daily asset shares: one partition per delivery day, in the
+reporting time zone (OEX_TIMEZONE).
+
+The first day is OEX_FIRST_DAY when set, else the earliest delivery day in the inbox (a
+business adopting the tool starts by loading years of history), else today: the UI then shows
+only days that can hold files, not years of "missing" partitions.
+"""
+
+from datetime import timedelta
 
 import dagster as dg
 
-from pipelines.settings import LOCAL_TIMEZONE
+from pipelines import settings
+from pipelines.defs.ingestion.files import first_inbox_day, today
 
+
+def first_partition_day():
+    return settings.first_day_setting() or first_inbox_day(settings.inbox_dir()) or today()
+
+
+_FIRST_DAY = first_partition_day()
 # end_offset=1: today is a partition too, so a file that lands today is ingested today.
 DAILY_PARTITIONS = dg.DailyPartitionsDefinition(
-    start_date="2025-01-01", timezone=LOCAL_TIMEZONE, end_offset=1
+    start_date=_FIRST_DAY.isoformat(), timezone=settings.reporting_timezone(), end_offset=1
 )
+# Keyed by Monday; the week of the first day is the first week.
 WEEKLY_PARTITIONS = dg.WeeklyPartitionsDefinition(
-    start_date="2025-01-06", timezone=LOCAL_TIMEZONE, day_offset=1
+    start_date=(_FIRST_DAY - timedelta(days=_FIRST_DAY.weekday())).isoformat(),
+    timezone=settings.reporting_timezone(),
+    day_offset=1,
 )
 
 # Every asset that writes the DuckDB warehouse takes a slot of this pool (limit 1 in

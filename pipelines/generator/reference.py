@@ -60,6 +60,14 @@ MERCHANT_CATEGORIES = (
 )
 
 CHANNELS = ("taobao", "jd", "pinduoduo", "douyin", "own_shop")
+# How customers pay on each channel, in CHANNELS order; an order takes one by its number.
+PAYMENT_METHODS = (
+    ("alipay", "alipay", "huabei"),
+    ("jd_pay", "wechat_pay", "bank_card"),
+    ("wechat_pay", "alipay", "wechat_pay"),
+    ("douyin_pay", "alipay", "wechat_pay"),
+    ("wechat_pay", "alipay", "bank_card"),
+)
 CHANNEL_WEIGHTS = (0.36, 0.2, 0.2, 0.17, 0.07)
 CHANNEL_SHOP_CODES = ("TB", "JD", "PDD", "DY", "WEB")
 

@@ -190,8 +190,19 @@ def orders_table(world: World, ids: pa.Array, merchant_ids: list[str]) -> DatedT
             injected.special_request < 0,
         ),
         "weight_kg": pa.array(world.weight_kg),
+        "payment_method": _payment_methods(o),
+        "country": text(("CN",), np.zeros(len(o), dtype=np.int64)),
+        "currency": text(("CNY",), np.zeros(len(o), dtype=np.int64)),
     }
     return _table("orders", columns, o.placed // DAY)
+
+
+def _payment_methods(o) -> pa.Array:
+    """The channel's usual ways to pay, one per order by its platform number (no draw from the
+    seeded stream, so every other column stays as it was)."""
+    choice = o.platform_number % len(ref.PAYMENT_METHODS[0])
+    flat = [method for methods in ref.PAYMENT_METHODS for method in methods]
+    return text(flat, o.channel * len(ref.PAYMENT_METHODS[0]) + choice)
 
 
 def _addresses(o, problem: np.ndarray) -> pa.Array:

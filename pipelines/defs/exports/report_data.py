@@ -167,4 +167,5 @@ def _family_columns(frame: pd.DataFrame, week: str, last_week: str) -> pd.DataFr
 def _to_local_time(column: pd.Series) -> pd.Series:
     if column.empty or not pd.api.types.is_datetime64_any_dtype(column):
         return column
-    return column.dt.tz_localize("UTC").dt.tz_convert(settings.LOCAL_TIMEZONE).dt.tz_localize(None)
+    local = column.dt.tz_localize("UTC").dt.tz_convert(settings.reporting_timezone())
+    return local.dt.tz_localize(None)

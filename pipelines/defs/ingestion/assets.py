@@ -47,6 +47,8 @@ def summary_metadata(summary: IngestionSummary) -> dict[str, object]:
         "rows_read": summary.rows_read,
         "rows_loaded": summary.rows_loaded,
         "rows_quarantined": summary.rows_quarantined,
+        "rows_skipped": summary.rows_skipped,
+        "skip_reasons": dg.MetadataValue.json(summary.skip_reasons),
         "rejected_files": dg.MetadataValue.json(summary.rejected),
         "extra_columns_ignored": dg.MetadataValue.json(summary.extra_columns),
         "files_no_profile_claims": dg.MetadataValue.json(summary.unclaimed_files),
@@ -71,7 +73,8 @@ def build_ingestion_asset(table: Table) -> dg.AssetsDefinition:
                 ROWS_ACCOUNTED,
                 asset=key,
                 blocking=True,
-                description="Every row read from this run's files is in raw or in quarantine.",
+                description="Every row read from this run's files is in raw, in quarantine or "
+                "skipped by its profile with a reason.",
             )
         ],
     )
@@ -94,8 +97,9 @@ def build_ingestion_asset(table: Table) -> dg.AssetsDefinition:
                     severity=dg.AssetCheckSeverity.ERROR,
                     metadata={
                         "rows_read": summary.rows_read,
-                        "rows_loaded_plus_quarantined": summary.rows_loaded
-                        + summary.rows_quarantined,
+                        "rows_loaded_quarantined_skipped": summary.rows_loaded
+                        + summary.rows_quarantined
+                        + summary.rows_skipped,
                         "files_not_accounted": dg.MetadataValue.json(missing),
                     },
                 )

@@ -1,26 +1,46 @@
-"""Inbox files: which are waiting, which business day each belongs to, and their content hash."""
+"""Inbox files: which are waiting, which delivery day each belongs to, and their content hash.
+
+A file is one delivery. Its day (the daily partition that ingests it) is the date in its
+name, else the day it was last written; the rows inside keep their own times, so a file that
+spans two years lands each order in its own week of the review.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pipelines import settings
 
 DAY_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
-LOCAL_OFFSET = timedelta(hours=8)  # Asia/Shanghai has kept +08:00 without DST since 1991
+# Dates outside this span in a file name are an order number or a typo, not a delivery day.
+FIRST_PLAUSIBLE_DAY = date(2000, 1, 1)
+
+
+def today() -> date:
+    """Today in the reporting time zone."""
+    return datetime.now(ZoneInfo(settings.reporting_timezone())).date()
+
+
+def _plausible(day: date) -> bool:
+    return FIRST_PLAUSIBLE_DAY <= day <= date.fromordinal(today().toordinal() + 1)
 
 
 def partition_day_of(path: Path) -> date:
-    """The business day of a file: a YYYY-MM-DD or YYYYMMDD in its name, else the day
-    (Asia/Shanghai) it was last written."""
+    """The delivery day of a file: a YYYY-MM-DD or YYYYMMDD in its name, else the day (in the
+    reporting time zone) it was last written."""
     for match in DAY_IN_NAME.finditer(path.name):
         try:
-            return date(*(int(part) for part in match.groups()))
+            day = date(*(int(part) for part in match.groups()))
         except ValueError:
             continue  # eight digits that are not a date, e.g. part of an order number
-    modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
-    return (modified + LOCAL_OFFSET).date()
+        if _plausible(day):
+            return day
+    modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    return modified.astimezone(ZoneInfo(settings.reporting_timezone())).date()
 
 
 # A copy or download still in progress; such a file is not data yet.
@@ -28,8 +48,8 @@ IN_PROGRESS_SUFFIXES = {".tmp", ".part", ".crdownload", ".partial"}
 
 
 def inbox_files(inbox: Path, domain: str | None = None) -> list[Path]:
-    """Files waiting in the inbox (or one domain's folder of it). Hidden files, Excel lock
-    files and copies still in progress are not data."""
+    """Files waiting in the inbox (or one folder of it). Hidden files, Excel lock files and
+    copies still in progress are not data."""
     folder = inbox / domain if domain else inbox
     if not folder.is_dir():
         return []
@@ -40,6 +60,12 @@ def inbox_files(inbox: Path, domain: str | None = None) -> list[Path]:
         and not any(part.startswith((".", "~$")) for part in path.relative_to(folder).parts)
         and path.suffix.lower() not in IN_PROGRESS_SUFFIXES
     )
+
+
+def first_inbox_day(inbox: Path) -> date | None:
+    """The earliest delivery day of the files in the inbox, if there are any."""
+    days = [partition_day_of(path) for path in inbox_files(inbox)]
+    return min(days) if days else None
 
 
 def file_hash(path: Path) -> str:

@@ -14,6 +14,7 @@ Only within one file is a repeated key bad input (quarantined, the first occurre
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,14 +23,18 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines import settings
-from pipelines.contract import LINEAGE_COLUMNS, Table, load_contract
-from pipelines.defs.ingestion.files import file_hash, inbox_files, partition_day_of
+from pipelines.contract import DOMAINS, LINEAGE_COLUMNS, Table, load_contract
+from pipelines.defs.ingestion.files import DAY_IN_NAME, file_hash, inbox_files, partition_day_of
 from pipelines.defs.ingestion.profiles import (
+    LookupSource,
     SourceProfile,
     TableMapping,
     load_profiles,
+    lookup_files_of,
+    matches,
     profile_for,
 )
 from pipelines.defs.ingestion.reading import (
@@ -41,9 +46,14 @@ from pipelines.defs.ingestion.reading import (
 from pipelines.defs.ingestion.validation import (
     Parameters,
     check_rows,
-    local_time_zone,
+    is_provided,
     missing_required,
-    plan_columns,
+    named_source_sql,
+    plan_branches,
+    quote,
+    shaped_sql,
+    source_columns,
+    source_time_zone,
     sql_type,
 )
 
@@ -61,8 +71,17 @@ create table if not exists raw.ingested_files (
     status varchar,
     message varchar,
     ingested_at timestamp,
+    rows_skipped bigint,
+    skip_reasons varchar,
+    columns_not_provided varchar,
 )
 """
+# Columns the ledger gained after its first version; a warehouse built before gets them.
+LEDGER_ADDED_COLUMNS = {
+    "rows_skipped": "bigint",
+    "skip_reasons": "varchar",
+    "columns_not_provided": "varchar",
+}
 QUARANTINE_DDL = """
 create table if not exists raw.quarantine (
     domain varchar,
@@ -97,9 +116,14 @@ class FileOutcome:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_skipped: int = 0
+    skip_reasons: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
     missing_columns: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
+    # contract columns this file does not fill for any row (the rules that need them cannot
+    # judge its orders: see the exception catalogue's inputs)
+    not_provided: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -124,6 +148,18 @@ class IngestionSummary:
         return self._total("rows_quarantined")
 
     @property
+    def rows_skipped(self) -> int:
+        return self._total("rows_skipped")
+
+    @property
+    def skip_reasons(self) -> dict[str, int]:
+        reasons: dict[str, int] = {}
+        for outcome in self.files:
+            for reason, count in outcome.skip_reasons.items():
+                reasons[reason] = reasons.get(reason, 0) + count
+        return reasons
+
+    @property
     def rejected(self) -> dict[str, str]:
         return {f.source_file: f.message for f in self.files if f.status == "rejected"}
 
@@ -145,6 +181,8 @@ def ensure_tables(connection: duckdb.DuckDBPyConnection, table: Table) -> None:
     connection.execute("create schema if not exists raw")
     connection.execute(f"create table if not exists raw.{table.name} ({', '.join(columns)})")
     connection.execute(LEDGER_DDL)
+    for name, kind in LEDGER_ADDED_COLUMNS.items():
+        connection.execute(f"alter table raw.ingested_files add column if not exists {name} {kind}")
     connection.execute(QUARANTINE_DDL)
 
 
@@ -152,7 +190,14 @@ def _record_ledger(
     connection: duckdb.DuckDBPyConnection, outcome: FileOutcome, ingested_at: datetime
 ) -> None:
     connection.execute(
-        "insert into raw.ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        """
+        insert into raw.ingested_files by name
+        select
+            ? as source_file, ? as table_name, ? as domain, ? as file_hash, ? as profile,
+            ? as partition_date, ? as rows_read, ? as rows_loaded, ? as rows_quarantined,
+            ? as status, ? as message, ? as ingested_at, ? as rows_skipped,
+            ? as skip_reasons, ? as columns_not_provided
+        """,
         [
             outcome.source_file,
             outcome.table_name,
@@ -166,6 +211,9 @@ def _record_ledger(
             outcome.status,
             outcome.message,
             ingested_at,
+            outcome.rows_skipped,
+            json.dumps(outcome.skip_reasons, ensure_ascii=False) if outcome.skip_reasons else None,
+            ", ".join(outcome.not_provided) or None,
         ],
     )
 
@@ -192,6 +240,8 @@ def _reject(
     kept = " The rows of its earlier version are kept." if had_version else ""
     outcome.message = f"{message}.{kept} Nothing from this version was loaded."
     outcome.rows_read = outcome.rows_loaded = outcome.rows_quarantined = 0
+    outcome.rows_skipped = 0
+    outcome.skip_reasons = {}
     _record_ledger(connection, outcome, _now_utc())
     return outcome
 
@@ -202,28 +252,37 @@ def _headers_used(profile: SourceProfile, file_name: str, rows: SourceRows) -> s
     for mapping in profile.tables.values():
         if mapping.claims(file_name):
             table = load_contract()[mapping.table]
-            for plan in plan_columns(table, mapping, rows, Parameters()):
-                used |= plan.headers_used
+            for branch in plan_branches(table, mapping, rows, Parameters()):
+                for plan in branch.plans:
+                    used |= plan.headers_used
+            used |= {lookup.on.strip().casefold() for lookup in mapping.lookups}
     return used
 
 
-def _expected_headers(profile: SourceProfile, table: Table, mapping: TableMapping) -> set[str]:
+def _rule_headers(rule: object) -> Iterable[str]:
+    """The header names a column rule reads by name."""
+    if isinstance(rule, str):
+        yield rule
+    elif isinstance(rule, dict):
+        for key in ("split", "join", "first_of"):
+            items = rule.get(key)
+            for item in [items] if isinstance(items, str | dict) else items or []:
+                yield from _rule_headers(item)
+
+
+def _expected_headers(table: Table, mapping: TableMapping) -> set[str]:
     """Header names to look for when a title row may sit above the header."""
-
-    def names(spec: object) -> Iterable[str]:
-        if isinstance(spec, str):
-            yield spec
-        elif isinstance(spec, dict):
-            for key in ("split", "join", "first_of"):
-                items = spec.get(key)
-                for item in [items] if isinstance(items, str | dict) else items or []:
-                    yield from names(item)
-
-    return {name for column in table.columns for name in names(mapping.source_of(column.name))}
+    rules = [mapping.source_of(column.name) for column in table.columns]
+    rules += [rule for entry in mapping.unpivot for rule in entry.columns.values()]
+    names = {name for rule in rules for name in _rule_headers(rule)}
+    return names | {lookup.on for lookup in mapping.lookups}
 
 
 def _message(outcome: FileOutcome, rows: SourceRows) -> str:
     parts = [f"{outcome.rows_loaded} rows loaded, {outcome.rows_quarantined} quarantined"]
+    if outcome.rows_skipped:
+        reasons = "; ".join(f"{count} {reason}" for reason, count in outcome.skip_reasons.items())
+        parts[0] += f", {outcome.rows_skipped} skipped by the profile ({reasons})"
     if rows.encoding:
         parts.append(f"read as {rows.encoding}")
     if outcome.rows_read == 0:
@@ -233,6 +292,84 @@ def _message(outcome: FileOutcome, rows: SourceRows) -> str:
     if outcome.status == "replaced":
         parts.append("replaces the rows of its earlier version")
     return "; ".join(parts)
+
+
+# ---------------------------------------------------------------- values from other files
+
+
+@dataclass
+class LookupFiles:
+    """The export files a delivery's lookups read, found beside its file."""
+
+    paths: dict[str, Path]  # export file name -> its file
+    missing: dict[str, tuple[str, ...]]  # export file name -> the globs nothing matched
+
+    def combined_hash(self, own_hash: str) -> str:
+        """The delivery's version: its own file and every file it looks values up in (a
+        corrected items file changes the order amounts of an unchanged orders file)."""
+        if not self.paths:
+            return own_hash
+        digest = hashlib.sha256(own_hash.encode())
+        for name in sorted(self.paths):
+            digest.update(f"{name}:{file_hash(self.paths[name])}".encode())
+        return digest.hexdigest()
+
+
+def _same_day(candidate: Path, path: Path) -> bool:
+    ours = [match.group(0).replace("-", "") for match in DAY_IN_NAME.finditer(path.name)]
+    theirs = [match.group(0).replace("-", "") for match in DAY_IN_NAME.finditer(candidate.name)]
+    return bool(set(ours) & set(theirs))
+
+
+def find_lookup_files(path: Path, mapping: TableMapping) -> LookupFiles:
+    """Each export file a lookup reads: in the folder of the delivery's file; among several,
+    the one whose name carries the same date, else the last by name."""
+    wanted: dict[str, tuple[str, ...]] = {}
+    for lookup in mapping.lookups:
+        wanted.update(lookup.files)
+    found, missing = {}, {}
+    siblings = sorted(entry for entry in path.parent.iterdir() if entry.is_file())
+    for name, globs in wanted.items():
+        candidates = [entry for entry in siblings if matches(entry.name, globs)]
+        dated = [entry for entry in candidates if _same_day(entry, path)]
+        if dated or candidates:
+            found[name] = (dated or candidates)[-1]
+        else:
+            missing[name] = globs
+    return LookupFiles(found, missing)
+
+
+def _named_table(rows: SourceRows) -> pa.Table:
+    """A lookup file's rows with its headers as column names, and _line; text trimmed and an
+    empty cell null, as in the file the lookup serves (see named_source_sql)."""
+    columns = source_columns(rows)
+    table = rows.data.select([positional for _, positional in columns.values()])
+    cleaned = []
+    for column in table.columns:
+        if pa.types.is_string(column.type):
+            column = pc.utf8_trim_whitespace(column)
+            column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+        cleaned.append(column)
+    table = pa.table(cleaned, names=[name for name, _ in columns.values()])
+    return table.append_column("_line", pa.array(rows.lines, pa.int64()))
+
+
+def _lookup_relation(lookup: LookupSource, relations: dict[str, str]) -> str:
+    """One row per key: the first row of the file, its aggregates, or the profile's sql."""
+    key = quote(lookup.key)
+    if lookup.sql is not None:
+        return (
+            f"(select *, {key} as _key from ({lookup.sql}) as looked_up "
+            f"qualify row_number() over (partition by {key}) = 1)"
+        )
+    relation = relations[next(iter(lookup.files))]
+    if lookup.aggregate:
+        values = ", ".join(f"{sql} as {quote(name)}" for name, sql in lookup.aggregate.items())
+        return f"(select {key} as _key, {values} from {relation} group by {key})"
+    return (
+        f"(select *, {key} as _key from {relation} "
+        f"qualify row_number() over (partition by {key} order by _line) = 1)"
+    )
 
 
 @dataclass
@@ -246,15 +383,19 @@ class Delivery:
     files: list[tuple[Path, FileOutcome]]
     rows: SourceRows
     parquet_rows: int = 0  # rows of the Parquet files, from their footers
+    # the rows of the export files its lookups read (export file name -> its named rows)
+    lookup_rows: dict[str, pa.Table] = field(default_factory=dict)
 
     @property
     def is_parquet(self) -> bool:
         return self.parquet_rows > 0
 
     def accepts(self, profile: SourceProfile, shape: SourceRows, rows: int) -> bool:
-        """Whether a Parquet file of this shape joins the delivery."""
+        """Whether a Parquet file of this shape joins the delivery (files that look values up
+        in the files beside them are landed one by one)."""
         return (
             self.is_parquet
+            and not self.lookup_rows
             and profile.name == self.profile.name
             and shape.headers == self.rows.headers
             and shape.data.schema.equals(self.rows.data.schema)
@@ -331,7 +472,7 @@ def _land(
         select {typed}, files.source_file, checked._line, files.file_hash, $ingested_at
         from checked_rows as checked
         inner join delivery_files as files on checked._file = files.path
-        where checked._reason is null
+        where checked._reason is null and checked._skip_reason is null
         """,
         {"ingested_at": ingested_at},
     )
@@ -374,12 +515,14 @@ def _open_file(
     inbox: Path,
 ) -> tuple[FileOutcome, bool]:
     """The file's outcome so far, and whether it still has to be read. A file already ingested
-    with the same content is settled here ("unchanged")."""
+    with the same content (and the same files it looks values up in) is settled here
+    ("unchanged")."""
+    lookups = find_lookup_files(path, profile.tables[table.name])
     outcome = FileOutcome(
         source_file=path.relative_to(inbox).as_posix(),
         table_name=table.name,
         domain=table.domain,
-        file_hash=file_hash(path),
+        file_hash=lookups.combined_hash(file_hash(path)),
         profile=profile.name,
         partition_date=partition_day_of(path),
         status="loaded",
@@ -407,20 +550,77 @@ def _read_file(
     the rows), or None when it cannot be read (the file is rejected, saying why)."""
     mapping = profile.tables[table.name]
     try:
+        lookup_rows = _read_lookups(path, mapping, profile)
         if path.suffix.lower() == ".parquet":
             shape, footer_rows = read_parquet_shape(path)
             # DuckDB's reader adds these two columns itself: such a file is read by pyarrow
             if not {"filename", "file_row_number"} & set(shape.headers):
-                outcome.rows_read = footer_rows
-                return Delivery(profile, [(path, outcome)], shape, parquet_rows=footer_rows)
-        rows = read_source(path, _expected_headers(profile, table, mapping), profile.encoding)
+                outcome.rows_read = footer_rows * mapping.rows_per_source_row
+                delivery = Delivery(profile, [(path, outcome)], shape, footer_rows, lookup_rows)
+                return delivery
+        rows = read_source(path, _expected_headers(table, mapping), profile.encoding)
     except (UnreadableFileError, pa.ArrowException) as error:
         # pyarrow's own errors (a broken quote, a corrupt Parquet page) say what is wrong.
         _reject(connection, outcome, f"unreadable: {error}", outcome.status == "replaced")
         return None
     outcome.encoding = rows.encoding
-    outcome.rows_read = rows.rows_read
-    return Delivery(profile, [(path, outcome)], rows)
+    outcome.rows_read = rows.data.num_rows * mapping.rows_per_source_row + len(rows.malformed)
+    return Delivery(profile, [(path, outcome)], rows, lookup_rows=lookup_rows)
+
+
+def _read_lookups(path: Path, mapping: TableMapping, profile: SourceProfile) -> dict[str, pa.Table]:
+    """The rows of every export file the table's lookups read; UnreadableFileError when one
+    is missing or cannot be read."""
+    if not mapping.lookups:
+        return {}
+    found = find_lookup_files(path, mapping)
+    if found.missing:
+        wanted = "; ".join(f"{name} ({', '.join(globs)})" for name, globs in found.missing.items())
+        raise UnreadableFileError(
+            f"the profile looks values up in files that are not beside it in "
+            f"{path.parent.name}/: {wanted}; deliver them together"
+        )
+    tables = {}
+    for name, lookup_path in found.paths.items():
+        keys = {lookup.key for lookup in mapping.lookups if name in lookup.files}
+        try:
+            rows = read_source(lookup_path, keys, profile.encoding)
+        except UnreadableFileError as error:
+            raise UnreadableFileError(f"its {name} file {lookup_path.name}: {error}") from error
+        tables[name] = _named_table(rows)
+    return tables
+
+
+def _lookup_joins(
+    connection: duckdb.DuckDBPyConnection, mapping: TableMapping, delivery: Delivery
+) -> str:
+    """Register the lookup files and return the joins that bring their values in; a
+    lookup whose key the file lacks is a ValueError naming it."""
+    relations = {}
+    for name, rows in delivery.lookup_rows.items():
+        relations[name] = f"lookup_file_{name}"
+        connection.register(relations[name], rows)
+        connection.register(name, rows)  # a lookup's own sql names the export's files so
+    columns = source_columns(delivery.rows)
+    joins = []
+    for lookup in mapping.lookups:
+        found = columns.get(lookup.on.strip().casefold())
+        if found is None:
+            raise ValueError(
+                f"lookup {lookup.name} joins on column {lookup.on!r}, which the file lacks"
+            )
+        alias = quote(lookup.name)
+        joins.append(
+            f"left join {_lookup_relation(lookup, relations)} as {alias} "
+            f"on {alias}._key = source.{quote(found[0])}"
+        )
+    return " ".join(joins)
+
+
+def _forget_lookups(connection: duckdb.DuckDBPyConnection, delivery: Delivery) -> None:
+    for name in delivery.lookup_rows:
+        connection.unregister(f"lookup_file_{name}")
+        connection.unregister(name)
 
 
 def _land_delivery(
@@ -438,22 +638,19 @@ def _land_delivery(
     mapping = delivery.profile.tables[table.name]
     rows = delivery.rows
     outcomes = [outcome for _, outcome in delivery.files]
-    plans = plan_columns(table, mapping, rows, params := Parameters())
-    missing = missing_required(plans, mapping)
+    branches = plan_branches(table, mapping, rows, params := Parameters())
+    missing = missing_required(branches, mapping)
     if missing and rows.headers:
-        listed = ", ".join(missing)
         for outcome in outcomes:
             outcome.missing_columns = missing
-            _reject(
-                connection,
-                outcome,
-                f"missing required columns: {listed}",
-                outcome.status == "replaced",
-            )
+            message = f"missing required columns: {', '.join(missing)}"
+            _reject(connection, outcome, message, outcome.status == "replaced")
         return outcomes
+    not_provided = [c.name for c in table.columns if not is_provided(branches, c.name)]
     for path, outcome in delivery.files:
         used = _headers_used(delivery.profile, path.name, rows)
         outcome.extra_columns = [h for h in rows.headers if h.strip().casefold() not in used]
+        outcome.not_provided = not_provided
     ingested_at = _now_utc()
     files = pa.table(
         {
@@ -468,41 +665,87 @@ def _land_delivery(
         incoming = rows.data.append_column("_line", pa.array(rows.lines, pa.int64()))
         incoming = incoming.append_column("_file", pa.array([str(path)] * len(rows.lines)))
         connection.register("incoming", incoming)
-    try:
-        if own_transaction:
-            connection.begin()
-        source = _incoming_sql(delivery, params)
-        check_rows(connection, table, plans, delivery.profile, params, ingested_at, source)
-        counts = dict.fromkeys(files.column("path").to_pylist(), (0, 0))
-        for path, good, bad in connection.execute(
-            "select _file, count(*) filter (_reason is null), "
-            "count(*) filter (_reason is not null) from checked_rows group by _file"
-        ).fetchall():
-            counts[path] = (good, bad)
-        for path, outcome in delivery.files:
-            good, bad = counts[str(path)]
-            outcome.rows_loaded = good
-            outcome.rows_quarantined = bad + len(rows.malformed)
-            outcome.message = _message(outcome, rows)
-        _land(connection, table, delivery, ingested_at)
-        if own_transaction:
-            connection.commit()
-    except (duckdb.Error, pa.ArrowException) as error:
-        connection.rollback()
-        if not own_transaction:
-            raise DeliveryNotLandedError(str(error)) from error
-        for outcome in outcomes:
-            _reject(
-                connection,
-                outcome,
-                f"could not be ingested: {error}",
-                outcome.status == "replaced",
-            )
-    finally:
-        connection.unregister("delivery_files")
-        if not delivery.is_parquet:
-            connection.unregister("incoming")
+    # the source's zone is set before the transaction and put back after it ends, rolled back
+    # or not: a statement in an aborted transaction would hide the error that aborted it
+    with source_time_zone(connection, delivery.profile.timezone):
+        try:
+            if own_transaction:
+                connection.begin()
+            source = named_source_sql(rows, _incoming_sql(delivery, params))
+            joins = _lookup_joins(connection, mapping, delivery)
+            shaped = shaped_sql(table, mapping, branches, source, joins, params)
+            check_rows(connection, table, branches, delivery.profile, params, ingested_at, shaped)
+            _count_outcomes(connection, delivery)
+            _land(connection, table, delivery, ingested_at)
+            if own_transaction:
+                connection.commit()
+        except (duckdb.Error, pa.ArrowException, ValueError) as error:
+            connection.rollback()
+            if not own_transaction:
+                raise DeliveryNotLandedError(str(error)) from error
+            for outcome in outcomes:
+                problem = _landing_problem(error)
+                _reject(connection, outcome, problem, outcome.status == "replaced")
+        finally:
+            connection.unregister("delivery_files")
+            if not delivery.is_parquet:
+                connection.unregister("incoming")
+            _forget_lookups(connection, delivery)
     return outcomes
+
+
+def _landing_problem(error: Exception) -> str:
+    """Why a delivery could not be landed, in words: a profile expression that names what the
+    file lacks is the profile's mistake, not the file's."""
+    first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if isinstance(error, duckdb.BinderException | duckdb.ParserException):
+        return (
+            "the profile's expressions do not fit this file "
+            f"({first_line.removeprefix('Binder Error: ')}); check its sql: and skip: rules"
+        )
+    return f"could not be ingested: {first_line}"
+
+
+def _count_outcomes(connection: duckdb.DuckDBPyConnection, delivery: Delivery) -> None:
+    """Rows loaded, quarantined and skipped (by reason) of each file of the delivery."""
+    counts: dict[str, list[int]] = {str(path): [0, 0, 0] for path, _ in delivery.files}
+    reasons: dict[str, dict[str, int]] = {str(path): {} for path, _ in delivery.files}
+    for path, reason, good, bad, skipped in connection.execute(
+        """
+        select
+            _file,
+            _skip_reason,
+            count(*) filter (_reason is null and _skip_reason is null),
+            count(*) filter (_reason is not null),
+            count(*) filter (_skip_reason is not null),
+        from checked_rows
+        group by _file, _skip_reason
+        """
+    ).fetchall():
+        for index, value in enumerate((good, bad, skipped)):
+            counts[path][index] += value
+        if reason is not None:
+            reasons[path][reason] = skipped
+    malformed = len(delivery.rows.malformed)
+    for path, outcome in delivery.files:
+        good, bad, skipped = counts[str(path)]
+        outcome.rows_loaded = good
+        outcome.rows_quarantined = bad + malformed
+        outcome.rows_skipped = skipped
+        outcome.skip_reasons = dict(sorted(reasons[str(path)].items(), key=lambda x: -x[1]))
+        outcome.message = _message(outcome, delivery.rows)
+
+
+def folder_domain(path: Path, inbox: Path) -> str | None:
+    """The domain whose inbox folder holds the file (data/inbox/<domain>/...), if any."""
+    parts = path.relative_to(inbox).parts
+    return parts[0] if len(parts) > 1 and parts[0] in DOMAINS else None
+
+
+def _is_lookup_file(path: Path, profiles: list[SourceProfile]) -> bool:
+    return any(
+        matches(path.name, globs) for profile in profiles for globs in lookup_files_of(profile)
+    )
 
 
 def files_of_table(
@@ -512,19 +755,25 @@ def files_of_table(
     days: set[date] | None,
     summary: IngestionSummary,
 ) -> list[tuple[Path, SourceProfile]]:
-    """The table's inbox files of these days, each with the profile that claims it.
+    """The table's inbox files of these days, each with the profile that claims it: files of
+    simple profiles in the table's domain folder, files of an export anywhere in the inbox.
 
-    A file no profile claims is listed in the summary (and the asset metadata), never skipped
-    silently.
+    A file no profile claims is listed in the summary (and the asset metadata) of the tables
+    of its folder's domain (the orders tables for a folder that is not a domain), never
+    skipped silently; a file a profile only looks values up in is not unclaimed.
     """
     claimed = []
-    for path in inbox_files(inbox, table.domain):
-        profile = profile_for(path, table.domain, profiles)
+    for path in inbox_files(inbox):
+        domain = folder_domain(path, inbox)
+        profile = profile_for(path, domain, profiles)
         if profile is None:
-            summary.unclaimed_files.append(path.relative_to(inbox).as_posix())
+            if (domain or DOMAINS[0]) == table.domain and not _is_lookup_file(path, profiles):
+                summary.unclaimed_files.append(path.relative_to(inbox).as_posix())
             continue
         mapping = profile.tables.get(table.name)
         if mapping is None or not mapping.claims(path.name):
+            continue
+        if not mapping.anywhere and domain != table.domain:
             continue
         if days is None or partition_day_of(path) in days:
             claimed.append((path, profile))
@@ -545,9 +794,8 @@ def ingest_table(
     days = set(partition_days) if partition_days is not None else None
     ensure_tables(connection, table)
     summary = IngestionSummary(table_name)
-    with local_time_zone(connection):
-        claimed = files_of_table(table, inbox, profiles, days, summary)
-        summary.files.extend(_ingest_in_transactions(connection, table, claimed, inbox))
+    claimed = files_of_table(table, inbox, profiles, days, summary)
+    summary.files.extend(_ingest_in_transactions(connection, table, claimed, inbox))
     return summary
 
 
@@ -631,7 +879,8 @@ def _ingest_alone(
 def unaccounted_files(
     connection: duckdb.DuckDBPyConnection, table_name: str, source_files: list[str]
 ) -> list[dict]:
-    """Files whose current version's rows_read differs from the rows found in raw + quarantine."""
+    """Files whose current version's rows_read differs from the rows found in raw and in
+    quarantine plus the rows its profile skipped (counted in the ledger, with reasons)."""
     if not source_files:
         return []
     table = load_contract()[table_name]
@@ -639,7 +888,7 @@ def unaccounted_files(
         connection.execute(
             f"""
         with current_versions as (
-            select source_file, rows_read,
+            select source_file, rows_read, coalesce(rows_skipped, 0) as rows_skipped,
             from raw.ingested_files
             where table_name = $table and status in ('loaded', 'replaced')
                 and list_contains($files, source_file)
@@ -661,13 +910,14 @@ def unaccounted_files(
             select
                 current_versions.source_file,
                 current_versions.rows_read,
+                current_versions.rows_skipped,
                 coalesce(landed.rows_loaded, 0) as rows_loaded,
                 coalesce(quarantined.rows_quarantined, 0) as rows_quarantined,
             from current_versions
             left join landed using (source_file)
             left join quarantined using (source_file)
         )
-        select * from final where rows_read <> rows_loaded + rows_quarantined
+        select * from final where rows_read <> rows_loaded + rows_quarantined + rows_skipped
         """,
             {"table": table_name, "files": source_files},
         )

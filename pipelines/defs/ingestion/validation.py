@@ -1,13 +1,19 @@
 """The contract checks, as one set-based DuckDB pass over a file's rows.
 
-Step 1 (`text_rows`): every contract column as trimmed text, taken from the file through the
-profile (renames, split or joined columns, constants) and its value maps.
+Step 0 (`shaped_sql`): the file's rows seen through its profile, as one text column per
+contract column: renames, split or joined columns, expressions, literals, values looked up
+in other files of the export, the value maps; an unpivot makes several rows of each source
+row, and a profile's skip rules mark the rows that are not rows of the table (_skip_reason).
+Step 1 (`text_rows`): every contract column as trimmed text.
 Step 2 (`checked_rows`): each column cast to its contract type, and every broken rule written
 as a reason a person understands; the first occurrence of a primary key wins.
-Rows without a reason land in raw.<table>; the others go to raw.quarantine.
+Rows without a reason land in raw.<table>; the others go to raw.quarantine; skipped rows are
+counted per reason in the ledger.
 
 Values never enter the SQL text: messages, formats, headers and value maps are parameters;
-identifiers come from the contract or are the positional names c0..cN.
+identifiers come from the contract, are the positional names c0..cN, or are file headers
+quoted as identifiers. A profile's own `sql:` expressions and skip conditions are SQL by
+design: profiles are configuration the operator writes, like the dbt models.
 """
 
 from __future__ import annotations
@@ -17,14 +23,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
 
 from pipelines.contract import Column, Table
-from pipelines.defs.ingestion.profiles import SourceProfile, TableMapping
+from pipelines.defs.ingestion.profiles import SkipRule, SourceProfile, TableMapping
 from pipelines.defs.ingestion.reading import SourceRows
-from pipelines.settings import LOCAL_TIMEZONE
 
 TIME_ZONE_NAME = re.compile(r"^[A-Za-z]+(/[A-Za-z_+-]+)*$")
 # Deadlines and promises lie ahead by nature; every other time says when something happened.
@@ -37,6 +43,8 @@ SQL_TYPE = re.compile(
 )
 WHOLE_NUMBER_TYPES = {"integer", "bigint", "smallint"}
 WHITESPACE = r"\s+"
+# Names the shaping adds beside the file's headers; a header of that name is not reachable.
+SHAPING_COLUMNS = {"_file", "_line", "_branch", "_skip_reason"}
 
 
 class Parameters:
@@ -51,6 +59,11 @@ class Parameters:
         return f"${name}"
 
 
+def quote(identifier: str) -> str:
+    """A name as a SQL identifier, whatever characters it holds."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
 @dataclass
 class ColumnPlan:
     """Where a contract column's text comes from in this file, or None if it is absent.
@@ -62,6 +75,15 @@ class ColumnPlan:
     text_sql: str | None
     headers_used: set[str] = field(default_factory=set)
     native: bool = False
+
+
+@dataclass(frozen=True)
+class Branch:
+    """The rows made of each source row: one, or one per unpivot entry."""
+
+    name: str | None
+    plans: list[ColumnPlan]
+    skip: tuple[SkipRule, ...] = ()
 
 
 def _is_native(column: Column, source_type: pa.DataType) -> bool:
@@ -91,90 +113,197 @@ def sql_type(column: Column) -> str:
     return column.data_type
 
 
-def _header_lookup(rows: SourceRows) -> dict[str, str]:
-    """Folded header name -> positional column; the first of two equal headers wins."""
-    lookup: dict[str, str] = {}
+def source_columns(rows: SourceRows) -> dict[str, tuple[str, str]]:
+    """Folded header -> (the header as a column of the named source, its positional column).
+
+    The first of two equal headers wins; an empty header, or one named like a column the
+    shaping adds, cannot be reached by name."""
+    columns: dict[str, tuple[str, str]] = {}
     for index, header in enumerate(rows.headers):
-        lookup.setdefault(header.strip().casefold(), f"c{index}")
-    return lookup
+        name = header.strip()
+        folded = name.casefold()
+        if name and folded not in columns and folded not in SHAPING_COLUMNS:
+            columns[folded] = (name, f"c{index}")
+    return columns
+
+
+def named_source_sql(rows: SourceRows, incoming: str) -> str:
+    """The file's rows with its headers as column names (for plain rules, `sql:` and skip
+    rules): text trimmed, an empty cell null, as the exports mean it."""
+    named = []
+    for name, positional in source_columns(rows).values():
+        is_text = pa.types.is_string(rows.data.schema.field(positional).type)
+        value = f"nullif(trim({positional}), '')" if is_text else positional
+        named.append(f"{value} as {quote(name)}")
+    return f"(select {', '.join([*named, '_file', '_line'])} from {incoming})"
+
+
+def _identifiers_in(sql: str, columns: dict[str, tuple[str, str]]) -> set[str]:
+    """The headers an expression seems to name (for the ledger's list of unused columns)."""
+    found = re.findall(r'"([^"]+)"|([^\W\d][\w]*)', sql)
+    words = {word.casefold() for pair in found for word in pair if word}
+    return {folded for folded in columns if folded in words}
 
 
 def _source_sql(
-    spec: object, lookup: dict[str, str], params: Parameters, used: set[str]
+    rule: object,
+    columns: dict[str, tuple[str, str]],
+    params: Parameters,
+    used: set[str],
+    lookups: frozenset[str] = frozenset(),
 ) -> str | None:
-    """SQL text for one source spec, or None when the file lacks what it needs."""
-    if isinstance(spec, str):
-        name = lookup.get(spec.strip().casefold())
-        if name is None:
-            return None
-        used.add(spec.strip().casefold())
-        return f"nullif(trim(cast({name} as varchar)), '')"
-    if not isinstance(spec, dict):
-        raise ValueError(f"a column source must be a header name or a rule, got {spec!r}")
-    if "first_of" in spec:
-        parts = [_source_sql(item, lookup, params, used) for item in spec["first_of"]]
+    """SQL text for one column rule, or None when the file lacks what it needs. A header of
+    another file of the export is named <lookup>.<header>."""
+    if isinstance(rule, str):
+        found = columns.get(rule.strip().casefold())
+        if found is not None:
+            used.add(rule.strip().casefold())
+            return f"nullif(trim(cast(source.{quote(found[0])} as varchar)), '')"
+        lookup, dot, header = rule.strip().partition(".")
+        if dot and lookup in lookups:
+            return f"nullif(trim(cast({quote(lookup)}.{quote(header)} as varchar)), '')"
+        return None
+    if not isinstance(rule, dict):
+        raise ValueError(f"a column source must be a header name or a rule, got {rule!r}")
+    if "value" in rule:
+        value = rule["value"]
+        if value is None:
+            return "cast(null as varchar)"
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        return f"cast({params(text)} as varchar)"
+    if "sql" in rule:
+        used |= _identifiers_in(rule["sql"], columns)
+        return f"nullif(trim(cast(({rule['sql']}) as varchar)), '')"
+    if "first_of" in rule:
+        parts = [_source_sql(item, columns, params, used, lookups) for item in rule["first_of"]]
         parts = [part for part in parts if part]
         return f"coalesce({', '.join(parts)})" if parts else None
-    if "join" in spec:
-        parts = [_source_sql(item, lookup, params, used) for item in spec["join"]]
+    if "join" in rule:
+        parts = [_source_sql(item, columns, params, used, lookups) for item in rule["join"]]
         if not all(parts):
             return None
-        separator = params(str(spec.get("separator", "-")))
+        separator = params(str(rule.get("separator", "-")))
         return f"nullif(concat_ws({separator}, {', '.join(parts)}), '')"
-    if "split" in spec:
-        whole = _source_sql(spec["split"], lookup, params, used)
+    if "split" in rule:
+        whole = _source_sql(rule["split"], columns, params, used, lookups)
         if whole is None:
             return None
-        separator = params(str(spec.get("separator", WHITESPACE)))
+        separator = params(str(rule.get("separator", WHITESPACE)))
         pieces = f"string_split_regex({whole}, {separator})"
-        part = int(spec["part"])
-        if spec.get("rest"):  # the last target takes everything from its part on
+        part = int(rule["part"])
+        if rule.get("rest"):  # the last target takes everything from its part on
             rest = f"list_slice({pieces}, {params(part)}, len({pieces}))"
             return f"nullif(array_to_string({rest}, ' '), '')"
         return f"nullif({pieces}[{params(part)}], '')"
-    raise ValueError(f"unknown column rule {spec!r}: use split, join or first_of")
+    raise ValueError(f"unknown column rule {rule!r}: use split, join, first_of, sql or value")
 
 
 def plan_columns(
-    table: Table, mapping: TableMapping, rows: SourceRows, params: Parameters
+    table: Table,
+    mapping: TableMapping,
+    rows: SourceRows,
+    params: Parameters,
+    overrides: dict[str, object] | None = None,
 ) -> list[ColumnPlan]:
-    lookup = _header_lookup(rows)
+    """Where each contract column comes from in this file (overrides: an unpivot entry's)."""
+    columns = source_columns(rows)
+    lookups = frozenset(lookup.name for lookup in mapping.lookups)
     plans = []
     for column in table.columns:
         used: set[str] = set()
-        if column.name in mapping.constants:
-            text_sql = f"cast({params(mapping.constants[column.name])} as varchar)"
-        else:
-            text_sql = _source_sql(mapping.source_of(column.name), lookup, params, used)
+        rule = (overrides or {}).get(column.name, mapping.source_of(column.name))
+        text_sql = _source_sql(rule, columns, params, used, lookups)
         words = mapping.values.get(column.name)
         if text_sql and words:
             cases = " ".join(
-                f"when {params(word)} then {params(ours)}" for word, ours in words.items()
+                f"when {params(word)} then {params(ours)}"
+                if ours is not None
+                else f"when {params(word)} then null"
+                for word, ours in words.items()
+                if word is not None
             )
             text_sql = f"(case {text_sql} {cases} else {text_sql} end)"
-        source = mapping.source_of(column.name)
         native = (
             text_sql is not None
             and not words
-            and isinstance(source, str)
-            and column.name not in mapping.constants
-            and _is_native(column, rows.data.schema.field(lookup[source.strip().casefold()]).type)
+            and isinstance(rule, str)
+            and rule.strip().casefold() in columns
+            and _is_native(column, rows.data.schema.field(columns[rule.strip().casefold()][1]).type)
         )
         if native:
-            text_sql = lookup[source.strip().casefold()]
+            text_sql = f"source.{quote(columns[rule.strip().casefold()][0])}"
         plans.append(ColumnPlan(column, text_sql, used, native))
     return plans
 
 
-def missing_required(plans: list[ColumnPlan], mapping: TableMapping) -> list[str]:
+def plan_branches(
+    table: Table, mapping: TableMapping, rows: SourceRows, params: Parameters
+) -> list[Branch]:
+    """The plans of each row a source row makes: one, or one per unpivot entry."""
+    if not mapping.unpivot:
+        return [Branch(None, plan_columns(table, mapping, rows, params))]
+    return [
+        Branch(entry.name, plan_columns(table, mapping, rows, params, entry.columns), entry.skip)
+        for entry in mapping.unpivot
+    ]
+
+
+def missing_required(branches: list[Branch], mapping: TableMapping) -> list[str]:
     """Required contract columns the file cannot fill, named as the file should have them."""
-    missing = []
-    for plan in plans:
-        if plan.column.required and plan.text_sql is None:
-            source = mapping.source_of(plan.column.name)
-            shown = source if isinstance(source, str) else plan.column.name
-            missing.append(shown if shown == plan.column.name else f"{plan.column.name} ({shown})")
-    return missing
+    missing: dict[str, None] = {}
+    for branch in branches:
+        for plan in branch.plans:
+            if plan.column.required and plan.text_sql is None:
+                source = mapping.source_of(plan.column.name)
+                shown = source if isinstance(source, str) else plan.column.name
+                named = shown if shown == plan.column.name else f"{plan.column.name} ({shown})"
+                missing[f"{named} [{branch.name}]" if branch.name else named] = None
+    return list(missing)
+
+
+def shaped_sql(
+    table: Table,
+    mapping: TableMapping,
+    branches: list[Branch],
+    source: str,
+    joins: str,
+    params: Parameters,
+) -> str:
+    """The file's rows as the table's rows: _file, _line, _branch, _skip_reason and one
+    column per contract column (text, or the file's own type where native)."""
+    skips = [(None, rule) for rule in mapping.skip]
+    skips += [(branch.name, rule) for branch in branches for rule in branch.skip]
+    # a skip rule may look at the source row itself (source.<header>)
+    source_row = ", source as source" if any("source." in rule.when for _, rule in skips) else ""
+    selects = []
+    for branch in branches:
+        branch_name = params(branch.name) if branch.name else "cast(null as varchar)"
+        values = [
+            f"{plan.text_sql or 'cast(null as varchar)'} as {quote(plan.column.name)}"
+            for plan in branch.plans
+        ]
+        selects.append(
+            f"select source._file, source._line, {branch_name} as _branch, {', '.join(values)}"
+            f"{source_row} from {source} as source {joins}"
+        )
+    cases = " ".join(
+        f"when {'_branch = ' + params(name) + ' and ' if name else ''}({rule.when}) "
+        f"then {params(rule.reason)}"
+        for name, rule in skips
+    )
+    skip_reason = f"case {cases} end" if cases else "cast(null as varchar)"
+    rows = " union all ".join(selects)
+    return f"(select *, {skip_reason} as _skip_reason from ({rows}) as shaped)"
+
+
+def is_provided(plans_of_branches: list[Branch], column: str) -> bool:
+    """Whether any row the file makes fills the column with something other than null."""
+    return any(
+        plan.text_sql not in (None, "cast(null as varchar)")
+        for branch in plans_of_branches
+        for plan in branch.plans
+        if plan.column.name == column
+    )
 
 
 def _typed_sql(
@@ -196,11 +325,12 @@ def _typed_sql(
         formats = params(list(profile.time_formats))
         return f"coalesce(try_cast({text} as date), cast(try_strptime({text}, {formats}) as date))"
     if kind == "timestamp":
-        # The session time zone is the local one while a file is checked (see local_time_zone),
-        # so a time without an offset is read as Asia/Shanghai and one with +08:00 or Z as
-        # written; stored times are naive UTC. The profile's formats catch the rest.
+        # The session time zone is the profile's while a file is checked (see
+        # source_time_zone), so a time without an offset is read as the export's local time
+        # and one with +08:00 or Z as written; stored times are naive UTC. The profile's
+        # formats catch the rest.
         formats = params(list(profile.time_formats))
-        local = f"(try_strptime({text}, {formats}) at time zone {params(LOCAL_TIMEZONE)})"
+        local = f"(try_strptime({text}, {formats}) at time zone {params(profile.timezone)})"
         return (
             f"coalesce(try_cast({text} as timestamptz) at time zone 'UTC', "
             f"{local} at time zone 'UTC')"
@@ -223,7 +353,12 @@ def _type_words(column: Column) -> str:
 
 
 def _column_checks(
-    column: Column, text: str, typed: str, params: Parameters, now_utc: datetime
+    column: Column,
+    text: str,
+    typed: str,
+    params: Parameters,
+    now_utc: datetime,
+    timezone: str,
 ) -> list[tuple[str, str]]:
     """(condition, reason) pairs for one column, most basic first."""
     name = column.name
@@ -251,19 +386,20 @@ def _column_checks(
     if column.data_type in ("timestamp", "date") and name not in PLANNED_TIME_COLUMNS:
         latest = now_utc + CLOCK_TOLERANCE
         if column.data_type == "date":
-            latest = (now_utc + timedelta(hours=8)).date()  # today in Asia/Shanghai
+            # today where the export was written
+            latest = now_utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(timezone)).date()
         message = f"{name} '{{}}' is in the future"
         checks.append((f"{typed} > {params(latest)}", f"format({params(message)}, {text})"))
     return checks
 
 
 @contextmanager
-def local_time_zone(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Read times without an offset as local time for the duration of the block."""
-    if not TIME_ZONE_NAME.match(LOCAL_TIMEZONE):
-        raise ValueError(f"not a time zone name: {LOCAL_TIMEZONE!r}")
+def source_time_zone(connection: duckdb.DuckDBPyConnection, timezone: str) -> Iterator[None]:
+    """Read times without an offset as the source's local time for the duration of the block."""
+    if not TIME_ZONE_NAME.match(timezone):
+        raise ValueError(f"not a time zone name: {timezone!r}")
     previous = connection.execute("select current_setting('TimeZone')").fetchall()[0][0]
-    connection.execute(f"set TimeZone = '{LOCAL_TIMEZONE}'")  # SET takes no parameters
+    connection.execute(f"set TimeZone = '{timezone}'")  # SET takes no parameters
     try:
         yield
     finally:
@@ -273,33 +409,53 @@ def local_time_zone(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
 def check_rows(
     connection: duckdb.DuckDBPyConnection,
     table: Table,
-    plans: list[ColumnPlan],
+    branches: list[Branch],
     profile: SourceProfile,
     params: Parameters,
     now_utc: datetime,
-    incoming: str = "incoming",
+    shaped: str,
 ) -> None:
-    """Fill the temp table checked_rows (t_<column> typed, _reason, _column, _file, _line)
-    from `incoming`: a relation of c0..cN with _file (the file) and _line (its line there).
+    """Fill the temp table checked_rows (t_<column> typed, _reason, _column, _skip_reason,
+    _file, _line, _branch) from `shaped` (see shaped_sql).
 
-    Run it inside local_time_zone(connection): times without an offset are local times.
+    Run it inside source_time_zone(connection, profile.timezone): times without an offset are
+    the export's local times.
     """
+    # a column is native only when every row of every branch takes it as the file has it
+    native = {
+        column.name: all(
+            plan.native
+            for branch in branches
+            for plan in branch.plans
+            if plan.column.name == column.name
+        )
+        for column in table.columns
+    }
     text_columns = [
-        f"{plan.text_sql or 'cast(null as varchar)'} as s_{plan.column.name}" for plan in plans
+        f"{quote(name)} as s_{name}"
+        if native[name]
+        else f"cast({quote(name)} as varchar) as s_{name}"
+        for name in table.column_names
     ]
     typed_columns, conditions, reasons, culprits = [], [], [], []
-    for plan in plans:
-        text, typed = f"s_{plan.column.name}", f"t_{plan.column.name}"
-        typed_sql = _typed_sql(plan.column, text, profile, params, plan.native)
+    for column in table.columns:
+        text, typed = f"s_{column.name}", f"t_{column.name}"
+        typed_sql = _typed_sql(column, text, profile, params, native[column.name])
         typed_columns.append(f"{typed_sql} as {typed}")
-        for condition, reason in _column_checks(plan.column, text, typed, params, now_utc):
+        for condition, reason in _column_checks(
+            column, text, typed, params, now_utc, profile.timezone
+        ):
             conditions.append(f"when {condition} then true")
             reasons.append(f"case when {condition} then {reason} end")
-            culprits.append(f"case when {condition} then {params(plan.column.name)} end")
+            culprits.append(f"case when {condition} then {params(column.name)} end")
     # The reasons are written only for the rows that broke a rule: on a clean file the
-    # cheap conditions run once per row and the messages never
+    # cheap conditions run once per row and the messages never. A skipped row is not
+    # checked: it is not a row of the table.
     is_bad = f"(case {' '.join(conditions)} else false end)" if conditions else "false"
-    reason_sql = f"case when _is_bad then concat_ws('; ', {', '.join(reasons)}) end"
+    branch_label = "case when _branch is not null then '[' || _branch || '] ' end"
+    reason_sql = (
+        f"case when _is_bad then concat({branch_label}, concat_ws('; ', {', '.join(reasons)})) end"
+    )
     column_sql = f"case when _is_bad then coalesce({', '.join(culprits)}) end"
     if not conditions:
         reason_sql = column_sql = "null"
@@ -307,22 +463,27 @@ def check_rows(
         f"""
         create or replace temp table checked_rows as
         with text_rows as (
-            select _file, _line, {", ".join(text_columns)}, from {incoming} as incoming
+            select _file, _line, _branch, _skip_reason, {", ".join(text_columns)},
+            from {shaped} as shaped
         ),
         typed as (
-            select _file, _line, {", ".join(typed_columns)}, * exclude (_file, _line),
+            select
+                _file, _line, _branch, _skip_reason, {", ".join(typed_columns)},
+                * exclude (_file, _line, _branch, _skip_reason),
             from text_rows
         ),
         judged as (
-            select *, {is_bad} as _is_bad, from typed
+            select *, _skip_reason is null and {is_bad} as _is_bad, from typed
         ),
         final as (
             select
                 _file,
                 _line,
+                _branch,
                 {", ".join(f"t_{name}" for name in table.column_names)},
                 {reason_sql} as _reason,
                 {column_sql} as _column,
+                _skip_reason,
             from judged
         )
         select * from final
@@ -338,8 +499,8 @@ def _mark_duplicate_keys(connection: duckdb.DuckDBPyConnection, table: Table) ->
         return
     key = ", ".join(["_file", *(f"t_{name}" for name in table.primary_key)])
     repeated = connection.execute(
-        f"select count(*) from (select 1 from checked_rows where _reason is null "
-        f"group by {key} having count(*) > 1)"
+        f"select count(*) from (select 1 from checked_rows "
+        f"where _reason is null and _skip_reason is null group by {key} having count(*) > 1)"
     ).fetchall()[0][0]
     if not repeated:  # the usual case: skip the window over the whole file
         return
@@ -357,14 +518,16 @@ def _mark_duplicate_keys(connection: duckdb.DuckDBPyConnection, table: Table) ->
             select
                 _file,
                 _line,
-                row_number() over (partition by {key} order by _line) as occurrence,
+                _branch,
+                row_number() over (partition by {key} order by _line, _branch) as occurrence,
                 min(_line) over (partition by {key}) as first_line,
             from checked_rows
-            where _reason is null
+            where _reason is null and _skip_reason is null
         ) as duplicates
         where
             checked_rows._file = duplicates._file
             and checked_rows._line = duplicates._line
+            and checked_rows._branch is not distinct from duplicates._branch
             and duplicates.occurrence > 1
         """,
         params.values,

@@ -171,7 +171,7 @@ def build_table_checks(table: Table) -> dg.AssetChecksDefinition:
             WARNING_CHECK,
             asset=key,
             partitions_def=DAILY_PARTITIONS,
-            description="GX: mainland mobile format, keys delivered again in "
+            description="GX: phones that cannot be dialled, keys delivered again in "
             "another file (staging keeps the latest).",
         ),
     ]

@@ -58,7 +58,7 @@ def test_materialising_a_day_lands_its_file_and_passes_the_checks(
     assert metadata["rejected_files"] == {}
     checks = {check.check_name: check for check in result.get_asset_check_evaluations()}
     assert checks["rows_accounted"].passed
-    assert checks["rows_accounted"].metadata["rows_loaded_plus_quarantined"].value == 5
+    assert checks["rows_accounted"].metadata["rows_loaded_quarantined_skipped"].value == 5
     assert checks["gx_contract"].passed and checks["gx_warnings"].passed
 
 

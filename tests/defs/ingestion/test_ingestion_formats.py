@@ -121,9 +121,11 @@ def test_every_shipped_profile_loads_and_names_contract_tables():
 
     profiles = {profile.name: profile for profile in load_profiles(settings.profiles_dir())}
 
-    assert set(profiles) == {"default", "taobao_orders"}
+    assert set(profiles) == {"default", "taobao_orders", "olist"}
     assert set(profiles["default"].tables) == set(load_contract())
     assert set(profiles["taobao_orders"].tables) == {"orders", "order_events"}
+    assert profiles["olist"].tables["order_events"].claims("olist_orders_dataset.csv")
+    assert profiles["olist"].timezone == "America/Sao_Paulo"
     assert profiles["default"].tables["order_lines"].claims("order_lines_2026-11-01.csv")
     assert not profiles["default"].tables["orders"].claims("order_lines_2026-11-01.csv")
 

@@ -8,7 +8,7 @@ final as (
     select  -- noqa: ST06
         trim(shipment_id) as shipment_id,
         trim(order_id) as order_id,
-        trim(carrier) as carrier,
+        lower(trim(carrier)) as carrier,
         trim(tracking_number) as tracking_number,
         created_at,
         ship_by_at,

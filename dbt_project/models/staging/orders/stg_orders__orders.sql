@@ -11,7 +11,8 @@ final as (
         trim(merchant_id) as merchant_id,
         {{ clean_text('merchant_name') }} as merchant_name,
         {{ clean_text('shop_id') }} as shop_id,
-        trim(channel) as channel,
+        -- open vocabularies: compared in lower case, shown by the catalogue's display name
+        lower(trim(channel)) as channel,
         trim(warehouse_id) as warehouse_id,
         placed_at,
         paid_at,
@@ -24,10 +25,13 @@ final as (
         {{ clean_text('district') }} as district,
         {{ clean_text('address') }} as address,
         coalesce({{ clean_text('priority') }}, 'normal') as priority,
-        {{ clean_text('designated_carrier') }} as designated_carrier,
+        lower({{ clean_text('designated_carrier') }}) as designated_carrier,
         coalesce(is_expedited, false) as is_expedited,
         {{ clean_text('special_request') }} as special_request,
         weight_kg,
+        lower({{ clean_text('payment_method') }}) as payment_method,
+        upper(coalesce({{ clean_text('country') }}, {{ sql_string(var('default_country')) }})) as country,
+        upper(coalesce({{ clean_text('currency') }}, {{ sql_string(var('default_currency')) }})) as currency,
         _ingested_at as ingested_at,
         _source_file as source_file
     from source

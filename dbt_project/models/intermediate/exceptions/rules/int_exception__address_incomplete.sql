@@ -1,23 +1,41 @@
+{#- What a deliverable address needs depends on the country (seeds/country_rules.csv): in
+    China the courier needs the district and a house number; everywhere the region, the city
+    and a street. -#}
 with
 
 orders as (
     select * from {{ ref('int_orders__context') }}
 ),
 
+country_rules as (
+    select * from {{ ref('country_rules') }}
+),
+
+with_rule as (
+    select
+        orders.*,
+        coalesce(own_rule.requires_house_number, any_country.requires_house_number)
+            as requires_house_number,
+        coalesce(own_rule.requires_district, any_country.requires_district) as requires_district
+    from orders
+    left join country_rules as own_rule on orders.country = own_rule.country
+    left join country_rules as any_country on any_country.country = '*'
+),
+
 final as (
     select
-        orders.order_id,
+        order_id,
         'address_incomplete' as exception_type,
         cast(null as {{ dbt.type_string() }}) as sku,
-        orders.placed_at as detected_at
-    from orders
+        placed_at as detected_at
+    from with_rule
     where
-        {{ is_blank('orders.province') }}
-        or {{ is_blank('orders.city') }}
-        or {{ is_blank('orders.district') }}
-        or {{ is_blank('orders.address') }}
+        {{ is_blank('province') }}
+        or {{ is_blank('city') }}
+        or (requires_district and {{ is_blank('district') }})
+        or {{ is_blank('address') }}
         -- no digit means no house number: the courier cannot find the door
-        or not {{ regex_matches('orders.address', '.*[0-9].*') }}
+        or (requires_house_number and not {{ regex_matches('address', '.*[0-9].*') }})
 )
 
 select * from final
