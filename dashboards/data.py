@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -40,10 +41,15 @@ MARTS = (
     "rpt_ingestion_health",
     "rpt_quarantine",
 )
-# The marts store naive UTC; people read Beijing time. China has had no daylight saving since
-# 1991, so a fixed eight hours is exact.
-LOCAL_OFFSET = "interval 8 hour"
-_BEIJING = timezone(timedelta(hours=8))
+# The marts store naive UTC; people read the reporting time zone (OEX_TIMEZONE), passed to each
+# query as $tz (see _run).
+
+
+def _local(column: str) -> str:
+    """A UTC column as wall-clock time in the reporting time zone."""
+    return f"timezone($tz, timezone('UTC', {column}))"
+
+
 # Dimension name -> column in fct_order_exceptions; identifiers only ever come from here.
 DIMENSION_COLUMNS = {
     "merchant": "merchant_name",
@@ -116,9 +122,9 @@ def freshness() -> pd.DataFrame:
         rows.append(
             {
                 "mart": name,
-                "modified_at": datetime.fromtimestamp(stat.st_mtime, tz=_BEIJING).replace(
-                    microsecond=0, tzinfo=None
-                ),
+                "modified_at": datetime.fromtimestamp(
+                    stat.st_mtime, tz=ZoneInfo(settings.reporting_timezone())
+                ).replace(microsecond=0, tzinfo=None),
                 "age_hours": (now - stat.st_mtime) / 3600,
                 "size": stat.st_size,
             }
@@ -151,6 +157,8 @@ def _run(sql: str, parameters: dict) -> pd.DataFrame:
         for value in parameters.values()
         if isinstance(value, str) and value.endswith(".parquet")
     ]
+    if "$tz" in sql:
+        parameters = {**parameters, "tz": settings.reporting_timezone()}
     for attempt in range(_ATTEMPTS):
         before = _file_versions(files)
         cursor = _database().cursor()
@@ -207,7 +215,7 @@ def _weeks(signature: tuple) -> Weeks:
     if not listed:
         return Weeks((), None, None)
     latest_local = _run(
-        f"select max(placed_at + {LOCAL_OFFSET}) as latest from read_parquet($orders)",
+        f"select max({_local('placed_at')}) as latest from read_parquet($orders)",
         {"orders": paths["fct_orders"]},
     )["latest"].iloc[0]
     last_day = pd.Timestamp(latest_local).date() if pd.notna(latest_local) else date.min
@@ -614,8 +622,8 @@ def _recurring_issues(
         ),
         final as (
             select key_type, recurrence_key, family, exception_type, merchant_id, occurrences,
-                first_detected_at + {LOCAL_OFFSET} as first_detected_at,
-                last_detected_at + {LOCAL_OFFSET} as last_detected_at,
+                {_local("first_detected_at")} as first_detected_at,
+                {_local("last_detected_at")} as last_detected_at,
                 last_week,
             from issues
         )
@@ -690,7 +698,7 @@ def _exception_list(
     filters = Filters(*key)
     local = {"detected_at", "first_response_at", "resolved_at", "placed_at"}
     columns = ", ".join(
-        f"{name} + {LOCAL_OFFSET} as {name}" if name in local else name for name in LIST_COLUMNS
+        f"{_local(name)} as {name}" if name in local else name for name in LIST_COLUMNS
     )
     where = f"""
         ($all_weeks or week = $week) and {_SLICE} and {_FOCUS}
@@ -724,7 +732,7 @@ def _exception_list(
 
 
 def order_timeline(order_id: str) -> pd.DataFrame:
-    """Everything that happened to one order, oldest first (Beijing time)."""
+    """Everything that happened to one order, oldest first (reporting time zone)."""
     return _order_timeline(order_id, _signature(("fct_order_timeline",)))
 
 
@@ -735,7 +743,7 @@ def _order_timeline(order_id: str, signature: tuple) -> pd.DataFrame:
             select * from read_parquet($timeline) where order_id = $order_id
         ),
         final as (
-            select occurred_at + {LOCAL_OFFSET} as occurred_at, source, event_type, detail,
+            select {_local("occurred_at")} as occurred_at, source, event_type, detail,
             from timeline
         )
         select * from final order by occurred_at, source
@@ -756,9 +764,9 @@ def _order_exceptions(order_id: str, signature: tuple) -> pd.DataFrame:
         ),
         final as (
             select exception_type, family, priority, owner_team,
-                detected_at + {LOCAL_OFFSET} as detected_at,
-                first_response_at + {LOCAL_OFFSET} as first_response_at,
-                resolved_at + {LOCAL_OFFSET} as resolved_at,
+                {_local("detected_at")} as detected_at,
+                {_local("first_response_at")} as first_response_at,
+                {_local("resolved_at")} as resolved_at,
                 handling_hours, sla_hours, is_within_sla, is_open, is_overdue, resolution,
                 root_cause, suggested_action,
             from exceptions
@@ -799,7 +807,7 @@ def _ingestion_by_domain(signature: tuple) -> Shown:
         final as (
             select
                 domain,
-                max(ingested_at) + {LOCAL_OFFSET} as last_ingested_at,
+                {_local("max(ingested_at)")} as last_ingested_at,
                 count(*) as files,
                 sum(rows_loaded)::bigint as rows_loaded,
                 sum(rows_quarantined)::bigint as rows_quarantined,
@@ -841,11 +849,7 @@ def _quarantine_reasons(signature: tuple) -> Shown:
         return Shown(_run("select * from read_parquet($path) limit 200", {"path": path}), False)
     # The mart may hold one row per quarantined row, or already counted rows per reason.
     rows = "sum(rows_quarantined)" if "rows_quarantined" in columns else "count(*)"
-    latest = (
-        f"max(quarantined_at) + {LOCAL_OFFSET}"
-        if "quarantined_at" in columns
-        else "null::timestamp"
-    )
+    latest = _local("max(quarantined_at)") if "quarantined_at" in columns else "null::timestamp"
     sql = f"""
         with quarantine as (select * from read_parquet($path)),
         final as (
@@ -873,7 +877,7 @@ def _asset_checks(signature: tuple) -> Shown:
         with checks as (select * from read_parquet($path)),
         final as (
             select asset_key, check_name, passed, severity, description,
-                evaluated_at + {LOCAL_OFFSET} as evaluated_at,
+                {_local("evaluated_at")} as evaluated_at,
             from checks
         )
         select * from final order by passed, severity, asset_key, check_name

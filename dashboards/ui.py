@@ -9,6 +9,7 @@ import streamlit as st
 from dashboards import data
 from dashboards.components.downloads import csv_bytes, xlsx_bytes
 from dashboards.i18n import LANGUAGE_NAMES, Catalogue, configured_language
+from pipelines import settings
 
 LANGUAGE_KEY = "language"
 FILTERS_KEY = "filters"
@@ -71,6 +72,11 @@ def sidebar_filters(texts: Catalogue) -> data.Filters | None:
     )
     filters = data.Filters(week, tuple(merchants), tuple(warehouses), tuple(channels))
     st.session_state[FILTERS_KEY] = filters
+    sidebar.caption(
+        texts.text(
+            "app.caption", marts_dir=data.marts_dir_label(), timezone=settings.reporting_timezone()
+        )
+    )
     return filters
 
 

@@ -176,6 +176,21 @@ def run(date_from, date_to, full_refresh) -> None:
     sys.exit(0 if ok else 1)
 
 
+@main.command("import-history")
+def import_history() -> None:
+    """Load every file in the inbox at once, whatever the dates inside (years of history).
+
+    A file is one delivery: it lands whole, in the partition of its delivery day, and each of
+    its rows keeps its own time, so an export of two years fills two years of review weeks.
+    Every incremental model is rebuilt (a full refresh)."""
+    from pipelines.runner import data_span, run_daily_build
+
+    ok = run_daily_build(full_refresh=True)
+    if ok:
+        click.echo(data_span())
+    sys.exit(0 if ok else 1)
+
+
 @main.command()
 @click.option(
     "--truth",

@@ -104,6 +104,14 @@ def run_daily_build(
             f"(OEX_FIRST_DAY) are not ingested: {before[0]} .. {before[-1]}"
         )
     first, last = max(first, earliest), min(last, latest)
+    if days and not any(first <= day.isoformat() <= last for day in days):
+        print(
+            f"No file was delivered between {date_from or first} and {date_to or last}: the "
+            f"inbox's files are of {days[0]} .. {days[-1]}. A file's day is the date in its name, "
+            "else the day it was written, not the dates inside it; `oex import-history` loads "
+            "every file in the inbox."
+        )
+        return False
     if last < first:
         print(f"Nothing to run: no partition between {first} and {last}.")
         return False
@@ -128,6 +136,24 @@ def run_daily_build(
     checks = record_run(instance, result.run_id)
     print(f"  {checks} check results recorded in {settings.marts_dir() / 'asset_checks.parquet'}")
     return result.success
+
+
+def data_span() -> str:
+    """What the marts now hold: orders, their first and last day and the review weeks."""
+    import duckdb
+
+    orders = settings.marts_dir() / "fct_orders.parquet"
+    if not orders.is_file():
+        return "No marts were exported."
+    with duckdb.connect() as connection:
+        count, weeks, first, last = connection.execute(
+            "select count(*), count(distinct week), min(week), max(week) from read_parquet(?)",
+            [str(orders)],
+        ).fetchall()[0]
+    return (
+        f"The marts hold {count:,} orders in {weeks} review weeks, {first} to {last} "
+        f"(weeks of {settings.reporting_timezone()})."
+    )
 
 
 def _print_summary(result: dg.ExecuteInProcessResult) -> None:

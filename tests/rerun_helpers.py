@@ -86,10 +86,13 @@ def prepare_data_dir(source: Path, data_dir: Path) -> Path:
     return data_dir
 
 
-def run_oex(data_dir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_oex(
+    data_dir: Path, *args: str, timeout: int = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`oex <args>` on data_dir, which must succeed; env adds or overrides variables."""
     result = subprocess.run(
         oex_command(*args),
-        env=oex_environment(data_dir),
+        env=oex_environment(data_dir) | (env or {}),
         cwd=data_dir,
         capture_output=True,
         text=True,

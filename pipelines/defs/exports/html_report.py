@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipelines import settings
 from pipelines.defs.exports.report_data import MerchantWeek
 from pipelines.defs.exports.translations import Catalogue
 from pipelines.defs.exports.workbook import (
@@ -69,6 +70,7 @@ def trend_chart(report: MerchantWeek, words: Catalogue) -> go.Figure:
 
 
 def write_html(report: MerchantWeek, words: Catalogue, path: Path) -> None:
+    timezone_note = words.text("timezone_note", timezone=settings.reporting_timezone())
     charts = [
         # Plotly's JavaScript goes inline once, with the first chart, so the file works offline.
         family_chart(report, words).to_html(
@@ -85,7 +87,7 @@ def write_html(report: MerchantWeek, words: Catalogue, path: Path) -> None:
             f"<p>{escape(words.text('merchant'))}: <strong>"
             f"{escape(report.merchant.merchant_name)}</strong> · {escape(words.text('week'))}: "
             f"{escape(report.week)}</p>",
-            f"<p class='note'>{escape(words.text('timezone_note'))}</p>",
+            f"<p class='note'>{escape(timezone_note)}</p>",
             _kpi_table(report, words),
             "<div class='charts'>" + "".join(f"<div>{chart}</div>" for chart in charts) + "</div>",
             f"<h2>{escape(words.text('sheet_exceptions'))}</h2>",

@@ -21,7 +21,7 @@ MARTS = ("fct_order_exceptions", "rpt_weekly_kpis", "rpt_recurring_issues", "dim
 TREND_WEEKS = 8
 RECURRING_LOOKBACK_WEEKS = 4
 _SQL_DIR = Path(__file__).with_name("sql")
-# Timestamps in the marts are naive UTC; merchants read Beijing time.
+# Timestamps in the marts are naive UTC; merchants read the reporting time zone (OEX_TIMEZONE).
 _TIMESTAMP_COLUMNS = (
     "placed_at",
     "detected_at",

@@ -26,7 +26,7 @@ TEXT: dict[str, dict[str, str]] = {
         "merchant": "商家",
         "week": "周",
         "period": "统计周期",
-        "timezone_note": "时间均为北京时间（Asia/Shanghai）",
+        "timezone_note": "时间均为 {timezone} 当地时间",
         "sheet_summary": "概览",
         "sheet_exceptions": "本周异常",
         "sheet_recurring": "重复问题",
@@ -82,7 +82,7 @@ TEXT: dict[str, dict[str, str]] = {
         "merchant": "Merchant",
         "week": "Week",
         "period": "Period",
-        "timezone_note": "All times are Beijing time (Asia/Shanghai)",
+        "timezone_note": "All times are local time of {timezone}",
         "sheet_summary": "Summary",
         "sheet_exceptions": "Exceptions",
         "sheet_recurring": "Recurring issues",
@@ -146,8 +146,9 @@ class Catalogue:
 
     language: str
 
-    def text(self, key: str) -> str:
-        return TEXT[self.language][key]
+    def text(self, key: str, **values: object) -> str:
+        text = TEXT[self.language][key]
+        return text.format(**values) if values else text
 
     def label(self, code: object) -> str:
         if code is None or code != code:  # None or NaN: an empty cell, not the word "None"

@@ -15,6 +15,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from pipelines import settings
 from pipelines.defs.exports.naming import week_monday
 from pipelines.defs.exports.report_data import MerchantWeek
 from pipelines.defs.exports.translations import Catalogue
@@ -184,7 +185,9 @@ def _write_summary(
     sheet.write_string(1, 1, report.merchant.merchant_name)
     sheet.write_string(2, 0, words.text("week"))
     sheet.write_string(2, 1, report.week)
-    sheet.write_string(3, 0, words.text("timezone_note"), formats.note)
+    sheet.write_string(
+        3, 0, words.text("timezone_note", timezone=settings.reporting_timezone()), formats.note
+    )
 
     this_week, last_week = report.kpis(report.week), report.kpis(report.last_week)
     top = 5

@@ -35,7 +35,7 @@ def run_check_results(instance: dg.DagsterInstance, run_id: str) -> pd.DataFrame
                 "passed": bool(evaluation.passed),
                 "severity": evaluation.severity.value,
                 "description": evaluation.description or "",
-                # stored in UTC like every time in the marts; the page shows Beijing time
+                # stored in UTC like every time in the marts; the page shows the reporting time zone
                 "evaluated_at": datetime.fromtimestamp(entry.timestamp, UTC).replace(tzinfo=None),
                 "run_id": run_id,
             }
