@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,8 +21,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboards.components.formatting import previous_week, week_start
-from dashboards.components.theme import FAMILIES
+from dashboards.components.formatting import previous_week
 from pipelines import settings
 
 CACHE_TTL_SECONDS = 600
@@ -40,6 +39,9 @@ MARTS = (
     "rpt_exception_attribution",
     "rpt_ingestion_health",
     "rpt_quarantine",
+    "rpt_week_maturity",
+    "rpt_exception_coverage",
+    "rpt_source_coverage",
 )
 # The marts store naive UTC; people read the reporting time zone (OEX_TIMEZONE), passed to each
 # query as $tz (see _run).
@@ -58,6 +60,7 @@ DIMENSION_COLUMNS = {
     "carrier": "carrier",
     "province": "province",
     "sku": "sku",
+    "payment_method": "payment_method",
 }
 _SLICE = """
     ($merchants::varchar[] is null or list_contains($merchants::varchar[], merchant_id))
@@ -195,35 +198,69 @@ def _paths(*names: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Weeks:
+    """The weeks with data, newest first; the default is the last mature one.
+
+    A week is mature once every failure family's observation window has passed since its
+    last day (rpt_week_maturity): logistics and fulfilment failures show up days after the
+    order, so a younger week is provisional and looks better than it will."""
+
     available: tuple[str, ...]
     default: str | None
-    latest_incomplete: str | None
+    maturity: dict[str, tuple[bool, float]] = field(default_factory=dict)
+    as_of: datetime | None = None
+
+    def is_provisional(self, week: str) -> bool:
+        return not self.maturity.get(week, (True, 1.0))[0]
+
+    def share_visible(self, week: str) -> float:
+        return self.maturity.get(week, (True, 1.0))[1]
+
+    @property
+    def provisional(self) -> tuple[str, ...]:
+        return tuple(week for week in self.available if self.is_provisional(week))
 
 
 def weeks() -> Weeks:
-    """Weeks with data, newest first, and the default: the last complete one."""
-    return _weeks(_signature(("rpt_weekly_kpis", "fct_orders")))
+    """Weeks with data, newest first, the default (the last mature one) and their maturity."""
+    return _weeks(_signature(("rpt_weekly_kpis", "rpt_week_maturity")))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _weeks(signature: tuple) -> Weeks:
-    paths = _paths("rpt_weekly_kpis", "fct_orders")
+    paths = _paths("rpt_weekly_kpis", "rpt_week_maturity")
     listed = _run(
         "select distinct week from read_parquet($kpis) where week is not null order by week desc",
         {"kpis": paths["rpt_weekly_kpis"]},
     )["week"].tolist()
     if not listed:
-        return Weeks((), None, None)
-    latest_local = _run(
-        f"select max({_local('placed_at')}) as latest from read_parquet($orders)",
-        {"orders": paths["fct_orders"]},
-    )["latest"].iloc[0]
-    last_day = pd.Timestamp(latest_local).date() if pd.notna(latest_local) else date.min
-    # A week is complete once the data reaches its Sunday.
-    complete = [w for w in listed if week_start(w) + timedelta(days=6) <= last_day]
-    default = complete[0] if complete else listed[0]
-    incomplete = listed[0] if listed[0] != default else None
-    return Weeks(tuple(listed), default, incomplete)
+        return Weeks((), None)
+    if missing_marts("rpt_week_maturity"):
+        return Weeks(tuple(listed), listed[0])
+    rows = _run(
+        """
+        select week, is_mature, expected_share_visible, as_of
+        from read_parquet($maturity)
+        where family = 'all'
+        """,
+        {"maturity": paths["rpt_week_maturity"]},
+    )
+    maturity = {
+        row.week: (bool(row.is_mature), float(row.expected_share_visible))
+        for row in rows.itertuples(index=False)
+    }
+    mature = [week for week in listed if maturity.get(week, (True, 1.0))[0]]
+    as_of = pd.Timestamp(rows["as_of"].max()).to_pydatetime() if len(rows) else None
+    return Weeks(tuple(listed), (mature or listed)[0], maturity, as_of)
+
+
+def comparison_cutoff(week: str) -> datetime | None:
+    """For a provisional week, the moment that puts the week before at the same age (as_of
+    minus seven days): its failures are counted only up to then, like with like. None for a
+    mature week: both are complete."""
+    known = weeks()
+    if not known.is_provisional(week) or known.as_of is None:
+        return None
+    return known.as_of - timedelta(days=7)
 
 
 def filter_choices() -> dict[str, pd.DataFrame]:
@@ -261,58 +298,82 @@ def _filter_choices(signature: tuple) -> dict[str, pd.DataFrame]:
 
 
 def weekly_kpis(filters: Filters) -> pd.DataFrame:
-    """The KPI tiles for the selected week and the week before: one row per week."""
-    names = ("rpt_weekly_kpis", "fct_order_exceptions")
-    return _weekly_kpis(filters.as_key(), _signature(names))
+    """The KPI tiles for the selected week and the week before: one row per week. Failures
+    only; a provisional week is compared with the week before at the same age."""
+    names = ("rpt_weekly_kpis", "fct_order_exceptions", "rpt_week_maturity")
+    return _weekly_kpis(filters.as_key(), comparison_cutoff(filters.week), _signature(names))
+
+
+# Each failure as it stood at a moment (the week's cutoff; as_of when none): detected by then,
+# open if not resolved by then, overdue if its first-response deadline passed unanswered.
+_AS_IT_STOOD = """
+    select
+        *,
+        first_response_at is not null and first_response_at <= cutoff
+            and response_hours <= sla_hours as met_sla_by_cutoff,
+        resolved_at is not null and resolved_at <= cutoff as closed_by_cutoff,
+        (first_response_at is null or first_response_at > cutoff
+            or response_hours > sla_hours)
+            and (resolved_at is null or resolved_at > cutoff)
+            and detected_at + to_seconds(cast(sla_hours * 3600 as bigint)) < cutoff
+            as overdue_by_cutoff,
+    from (
+        select
+            exceptions.*,
+            coalesce(
+                case when exceptions.week = $previous_week then $before_cutoff::timestamp end,
+                $as_of::timestamp
+            ) as cutoff,
+        from read_parquet($exceptions) as exceptions
+        where exceptions.week in ($week, $previous_week) and exceptions.kind = 'failure'
+            and {slice}
+    )
+    where detected_at <= cutoff
+"""
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _weekly_kpis(key: tuple, signature: tuple) -> pd.DataFrame:
+def _weekly_kpis(key: tuple, before_cutoff: datetime | None, signature: tuple) -> pd.DataFrame:
     filters = Filters(*key)
     paths = _paths("rpt_weekly_kpis", "fct_order_exceptions")
     sql = f"""
-        with kpis as (
-            select * from read_parquet($kpis)
+        with orders as (
+            select week, sum(orders)::bigint as orders,
+            from read_parquet($kpis)
             where week in ($week, $previous_week) and {_SLICE}
+            group by week
         ),
-        exceptions as (
-            select week, handling_hours from read_parquet($exceptions)
-            where week in ($week, $previous_week) and {_SLICE}
-        ),
+        failures as ({_AS_IT_STOOD.format(slice=_SLICE)}),
         counts as (
             select
                 week,
-                sum(orders)::bigint as orders,
-                sum(orders_with_exception)::bigint as orders_with_exception,
-                sum(exceptions)::bigint as exceptions,
-                sum(open_exceptions)::bigint as open_exceptions,
-                sum(overdue_exceptions)::bigint as overdue_exceptions,
-                sum(exceptions_within_sla)::bigint as exceptions_within_sla,
-                sum(exceptions_closed)::bigint as exceptions_closed,
-                sum(successes)::bigint as successes,
-                sum(recurrences)::bigint as recurrences,
-            from kpis
-            group by week
-        ),
-        handling as (
-            select week, median(handling_hours) as median_handling_hours,
-            from exceptions
+                count(distinct order_id) as orders_with_exception,
+                count(*) as exceptions,
+                count(*) filter (where not closed_by_cutoff) as open_exceptions,
+                count(*) filter (where overdue_by_cutoff) as overdue_exceptions,
+                count(*) filter (where met_sla_by_cutoff) as exceptions_within_sla,
+                count(*) filter (where closed_by_cutoff) as exceptions_closed,
+                count(*) filter (where closed_by_cutoff and is_success) as successes,
+                count(*) filter (where is_recurrence) as recurrences,
+                median(handling_hours) filter (where closed_by_cutoff) as median_handling_hours,
+            from failures
             group by week
         ),
         final as (
             select
-                counts.week,
-                counts.orders,
-                counts.orders_with_exception / nullif(counts.orders, 0) as exception_rate,
-                counts.open_exceptions,
-                counts.overdue_exceptions,
+                orders.week,
+                orders.orders,
+                coalesce(counts.orders_with_exception, 0) / nullif(orders.orders, 0)
+                    as exception_rate,
+                coalesce(counts.open_exceptions, 0) as open_exceptions,
+                coalesce(counts.overdue_exceptions, 0) as overdue_exceptions,
                 counts.exceptions_within_sla / nullif(counts.exceptions, 0) as sla_met_share,
-                handling.median_handling_hours,
+                counts.median_handling_hours,
                 counts.recurrences / nullif(counts.exceptions, 0) as recurrence_rate,
                 counts.successes / nullif(counts.exceptions_closed, 0) as success_rate,
-                counts.exceptions,
-            from counts
-            left join handling using (week)
+                coalesce(counts.exceptions, 0) as exceptions,
+            from orders
+            left join counts using (week)
         )
         select * from final
     """
@@ -321,42 +382,62 @@ def _weekly_kpis(key: tuple, signature: tuple) -> pd.DataFrame:
         "exceptions": paths["fct_order_exceptions"],
         "week": filters.week,
         "previous_week": previous_week(filters.week),
+        "before_cutoff": before_cutoff,
+        "as_of": weeks().as_of or datetime(9999, 1, 1),
         **filters.slice_parameters(),
     }
     return _run(sql, parameters)
 
 
 def family_trend(filters: Filters, weeks_shown: tuple[str, ...]) -> pd.DataFrame:
-    """Share of orders with an exception of each family, per week: week, family, rate."""
-    return _family_trend(filters.as_key(), weeks_shown, _signature(("fct_orders",)))
+    """Share of orders with a failure of each family, per week: week, family,
+    exception_rate, is_provisional and expected_share_visible (how complete the week is)."""
+    names = ("fct_order_exceptions", "rpt_weekly_kpis", "rpt_week_maturity")
+    return _family_trend(filters.as_key(), weeks_shown, _signature(names))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _family_trend(key: tuple, weeks_shown: tuple[str, ...], signature: tuple) -> pd.DataFrame:
     filters = Filters(*key)
-    # Column names come from the fixed family list, never from input.
-    sums = ",\n".join(f"avg(has_{family}_exception::int) as {family}" for family in FAMILIES)
+    paths = _paths("fct_order_exceptions", "rpt_weekly_kpis")
     sql = f"""
         with orders as (
-            select * from read_parquet($orders)
+            select week, sum(orders) as orders,
+            from read_parquet($kpis)
             where list_contains($weeks::varchar[], week) and {_SLICE}
-        ),
-        by_week as (
-            select week, {sums},
-            from orders
             group by week
         ),
+        failing as (
+            select week, family, count(distinct order_id) as orders_failing,
+            from read_parquet($exceptions)
+            where list_contains($weeks::varchar[], week) and kind = 'failure' and {_SLICE}
+            group by week, family
+        ),
+        families as (
+            select distinct family from failing
+        ),
         final as (
-            unpivot by_week on {", ".join(FAMILIES)} into name family value exception_rate
+            select
+                orders.week,
+                families.family,
+                coalesce(failing.orders_failing, 0) / orders.orders as exception_rate,
+            from orders
+            cross join families
+            left join failing using (week, family)
         )
         select * from final order by week, family
     """
     parameters = {
-        "orders": str(mart_path("fct_orders")),
+        "kpis": paths["rpt_weekly_kpis"],
+        "exceptions": paths["fct_order_exceptions"],
         "weeks": list(weeks_shown),
         **filters.slice_parameters(),
     }
-    return _run(sql, parameters)
+    trend = _run(sql, parameters)
+    known = weeks()
+    trend["is_provisional"] = [known.is_provisional(week) for week in trend["week"]]
+    trend["expected_share_visible"] = [known.share_visible(week) for week in trend["week"]]
+    return trend
 
 
 def type_share(filters: Filters) -> pd.DataFrame:
@@ -370,7 +451,7 @@ def _type_share(key: tuple, signature: tuple) -> pd.DataFrame:
     sql = f"""
         with summary as (
             select * from read_parquet($summary)
-            where week = $week and {_SLICE}
+            where week = $week and kind = 'failure' and {_SLICE}
         ),
         final as (
             select family, exception_type, sum(exceptions)::bigint as exceptions,
@@ -388,9 +469,9 @@ def _type_share(key: tuple, signature: tuple) -> pd.DataFrame:
 
 
 def handling_by_type(filters: Filters) -> pd.DataFrame:
-    """Median and P90 handling hours of closed exceptions per sub-type, with its SLA."""
-    names = ("fct_order_exceptions", "dim_exception_types")
-    return _handling_by_type(filters.as_key(), _signature(names))
+    """Per sub-type: first-response hours (median and P90) against the first-response SLA,
+    the share answered within it, and resolution hours beside (a different measure)."""
+    return _handling_by_type(filters.as_key(), _signature(("fct_order_exceptions",)))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
@@ -399,32 +480,25 @@ def _handling_by_type(key: tuple, signature: tuple) -> pd.DataFrame:
     sql = f"""
         with exceptions as (
             select * from read_parquet($exceptions)
-            where week = $week and {_SLICE} and handling_hours is not null
+            where week = $week and kind = 'failure' and {_SLICE}
         ),
-        types as (
-            select exception_type, sla_hours, from read_parquet($types)
-        ),
-        handling as (
+        final as (
             select
                 family,
                 exception_type,
                 count(*) as exceptions,
-                median(handling_hours) as median_handling_hours,
-                quantile_cont(handling_hours, 0.9) as p90_handling_hours,
+                median(response_hours) as median_response_hours,
+                quantile_cont(response_hours, 0.9) as p90_response_hours,
+                any_value(sla_hours) as sla_hours,
                 avg(is_within_sla::int) as sla_met_share,
+                median(handling_hours) as median_resolution_hours,
             from exceptions
             group by family, exception_type
-        ),
-        final as (
-            select handling.*, types.sla_hours,
-            from handling
-            left join types using (exception_type)
         )
-        select * from final order by median_handling_hours desc
+        select * from final order by median_response_hours desc nulls last
     """
     parameters = {
         "exceptions": str(mart_path("fct_order_exceptions")),
-        "types": str(mart_path("dim_exception_types")),
         "week": filters.week,
         **filters.slice_parameters(),
     }
@@ -432,88 +506,208 @@ def _handling_by_type(key: tuple, signature: tuple) -> pd.DataFrame:
 
 
 def root_cause_pareto(filters: Filters) -> pd.DataFrame:
-    """Root causes of the week, largest first, with cumulative share, last week's count,
-    the suggested action and (from rpt_root_causes, all merchants) the main driver."""
-    names = ("fct_order_exceptions", "rpt_root_causes")
-    return _root_cause_pareto(filters.as_key(), _signature(names))
+    """Root causes of the week's failures, largest first, with cumulative share, the owner
+    team, last week's count (at the same age when this week is provisional) and the action."""
+    names = ("fct_order_exceptions", "rpt_week_maturity")
+    return _root_cause_pareto(filters.as_key(), comparison_cutoff(filters.week), _signature(names))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _root_cause_pareto(key: tuple, signature: tuple) -> pd.DataFrame:
+def _root_cause_pareto(
+    key: tuple, before_cutoff: datetime | None, signature: tuple
+) -> pd.DataFrame:
     filters = Filters(*key)
     sql = f"""
         with exceptions as (
-            select week, root_cause, suggested_action, from read_parquet($exceptions)
-            where week in ($week, $previous_week) and {_SLICE}
-        ),
-        drivers as (
-            select root_cause, top_dimension, top_dimension_value, top_contribution,
-            from read_parquet($causes)
-            where week = $week
+            select week, root_cause, root_cause_owner_team, suggested_action,
+            from read_parquet($exceptions)
+            where week in ($week, $previous_week) and kind = 'failure' and {_SLICE}
+                and (week = $week or $before_cutoff::timestamp is null
+                     or detected_at <= $before_cutoff::timestamp)
         ),
         counted as (
             select
                 root_cause,
                 count(*) filter (where week = $week) as exceptions,
                 count(*) filter (where week = $previous_week) as exceptions_last_week,
+                any_value(root_cause_owner_team) as owner_team,
                 any_value(suggested_action) as suggested_action,
             from exceptions
             group by root_cause
         ),
         final as (
             select
-                counted.root_cause,
-                counted.exceptions,
-                counted.exceptions / sum(counted.exceptions) over () as share,
-                sum(counted.exceptions) over (
-                    order by counted.exceptions desc, counted.root_cause
+                root_cause,
+                exceptions,
+                exceptions / sum(exceptions) over () as share,
+                sum(exceptions) over (
+                    order by exceptions desc, root_cause
                     rows between unbounded preceding and current row
-                ) / sum(counted.exceptions) over () as cumulative_share,
-                counted.exceptions_last_week,
-                counted.exceptions - counted.exceptions_last_week as change_vs_last_week,
-                counted.suggested_action,
-                drivers.top_dimension,
-                drivers.top_dimension_value,
-                drivers.top_contribution,
+                ) / sum(exceptions) over () as cumulative_share,
+                owner_team,
+                exceptions_last_week,
+                exceptions - exceptions_last_week as change_vs_last_week,
+                suggested_action,
             from counted
-            left join drivers using (root_cause)
-            where counted.exceptions > 0
+            where exceptions > 0
         )
         select * from final order by exceptions desc, root_cause
     """
     parameters = {
         "exceptions": str(mart_path("fct_order_exceptions")),
-        "causes": str(mart_path("rpt_root_causes")),
         "week": filters.week,
         "previous_week": previous_week(filters.week),
+        "before_cutoff": before_cutoff,
         **filters.slice_parameters(),
     }
     return _run(sql, parameters)
 
 
-def attribution(week: str, top: int = 3) -> pd.DataFrame:
-    """The drivers of each family's change against last week (all merchants)."""
-    return _attribution(week, top, _signature(("rpt_exception_attribution",)))
+def what_changed(filters: Filters, top: int = 10) -> pd.DataFrame:
+    """The ten values that moved the week's failures most against last week (at the same age
+    when this week is provisional), each along a dimension the catalogue says can explain its
+    root cause, within the sidebar's filters. Columns: root_cause, dimension, dimension_value,
+    exceptions, exceptions_last_week, change, contribution_share (of the root cause's change
+    along that dimension)."""
+    names = ("fct_order_exceptions", "dim_exception_types", "rpt_week_maturity")
+    return _what_changed(filters.as_key(), comparison_cutoff(filters.week), top, _signature(names))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def _attribution(week: str, top: int, signature: tuple) -> pd.DataFrame:
-    sql = """
-        with attribution as (
-            select * from read_parquet($attribution)
-            where week = $week and rank <= $top
+def _what_changed(
+    key: tuple, before_cutoff: datetime | None, top: int, signature: tuple
+) -> pd.DataFrame:
+    filters = Filters(*key)
+    along = " union all ".join(
+        f"select week, root_cause, '{dimension}' as dimension, {column}::varchar as value, "
+        f"from exceptions where {column} is not null and contains(explained_by, ';{dimension};')"
+        for dimension, column in DIMENSION_COLUMNS.items()
+    )
+    sql = f"""
+        with types as (
+            select exception_type, ';' || explained_by || ';' as explained_by,
+            from read_parquet($types)
+        ),
+        exceptions as (
+            select facts.*, types.explained_by,
+            from read_parquet($exceptions) as facts
+            inner join types using (exception_type)
+            where facts.week in ($week, $previous_week) and facts.kind = 'failure' and {_SLICE}
+                and (facts.week = $week or $before_cutoff::timestamp is null
+                     or facts.detected_at <= $before_cutoff::timestamp)
+        ),
+        values_of as ({along}),
+        counted as (
+            select
+                root_cause,
+                dimension,
+                value as dimension_value,
+                count(*) filter (where week = $week) as exceptions,
+                count(*) filter (where week = $previous_week) as exceptions_last_week,
+            from values_of
+            group by all
         ),
         final as (
-            select family, rank, dimension, dimension_value, exceptions, exceptions_last_week,
-                change, contribution_share,
-            from attribution
+            select
+                *,
+                exceptions - exceptions_last_week as change,
+                (exceptions - exceptions_last_week) / nullif(
+                    sum(exceptions - exceptions_last_week)
+                        over (partition by root_cause, dimension),
+                    0
+                ) as contribution_share,
+            from counted
         )
-        select * from final order by family, rank
+        select * from final
+        where change <> 0
+        order by abs(change) desc, root_cause, dimension, dimension_value
+        limit $top
     """
     parameters = {
-        "attribution": str(mart_path("rpt_exception_attribution")),
-        "week": week,
+        "exceptions": str(mart_path("fct_order_exceptions")),
+        "types": str(mart_path("dim_exception_types")),
+        "week": filters.week,
+        "previous_week": previous_week(filters.week),
+        "before_cutoff": before_cutoff,
         "top": top,
+        **filters.slice_parameters(),
+    }
+    return _run(sql, parameters)
+
+
+def special_requests(filters: Filters) -> pd.DataFrame:
+    """The week's special requests (work to do, not failures) per sub-type: how many, the
+    share answered within their first-response SLA, how many are still open."""
+    return _special_requests(filters.as_key(), _signature(("fct_order_exceptions",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _special_requests(key: tuple, signature: tuple) -> pd.DataFrame:
+    filters = Filters(*key)
+    sql = f"""
+        with requests as (
+            select * from read_parquet($exceptions)
+            where week = $week and kind = 'special_request' and {_SLICE}
+        ),
+        final as (
+            select
+                exception_type,
+                count(*) as exceptions,
+                avg(is_within_sla::int) as sla_met_share,
+                count(*) filter (where is_open) as open_exceptions,
+                median(response_hours) as median_response_hours,
+                any_value(sla_hours) as sla_hours,
+            from requests
+            group by exception_type
+        )
+        select * from final order by exceptions desc, exception_type
+    """
+    parameters = {
+        "exceptions": str(mart_path("fct_order_exceptions")),
+        "week": filters.week,
+        **filters.slice_parameters(),
+    }
+    return _run(sql, parameters)
+
+
+def coverage(filters: Filters) -> pd.DataFrame:
+    """Per sub-type, the share of the week's orders its rule could judge (their source
+    provides what it needs): exception_type, family, kind, orders, orders_assessed,
+    assessed_share."""
+    names = ("rpt_exception_coverage", "dim_exception_types")
+    return _coverage(filters.as_key(), _signature(names))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _coverage(key: tuple, signature: tuple) -> pd.DataFrame:
+    filters = Filters(*key)
+    sql = f"""
+        with covered as (
+            select * from read_parquet($coverage)
+            where week = $week and {_SLICE}
+        ),
+        types as (
+            select exception_type, family, kind, from read_parquet($types)
+        ),
+        final as (
+            select
+                exception_type,
+                any_value(types.family) as family,
+                any_value(types.kind) as kind,
+                sum(orders)::bigint as orders,
+                sum(orders_assessed)::bigint as orders_assessed,
+                sum(orders_assessed) / nullif(sum(orders), 0) as assessed_share,
+            from covered
+            inner join types using (exception_type)
+            group by exception_type
+        )
+        select * from final order by assessed_share, exception_type
+    """
+    parameters = {
+        "coverage": str(mart_path("rpt_exception_coverage")),
+        "types": str(mart_path("dim_exception_types")),
+        "week": filters.week,
+        **filters.slice_parameters(),
     }
     return _run(sql, parameters)
 
@@ -904,3 +1098,76 @@ def _exception_types(signature: tuple) -> pd.DataFrame:
         select * from final order by family, exception_type
     """
     return _run(sql, {"types": str(mart_path("dim_exception_types"))})
+
+
+def missing_inputs() -> pd.DataFrame:
+    """What each source (profile) does not provide to the rules, per merchant, and the
+    sub-types that therefore do not judge its orders."""
+    return _missing_inputs(_signature(("rpt_source_coverage",)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _missing_inputs(signature: tuple) -> pd.DataFrame:
+    sql = """
+        with coverage as (select * from read_parquet($coverage)),
+        final as (
+            select source_profile, merchant_id, orders, input, evidence, rules_not_assessed,
+            from coverage
+            where not is_provided
+        )
+        select * from final order by source_profile, merchant_id, input
+    """
+    return _run(sql, {"coverage": str(mart_path("rpt_source_coverage"))})
+
+
+def subtype_overview(filters: Filters, weeks_shown: tuple[str, ...]) -> pd.DataFrame:
+    """Per sub-type over the weeks shown: its root cause and the team owning it, its failures
+    or special requests, and the share of orders its rule could judge."""
+    names = ("fct_order_exceptions", "rpt_exception_coverage", "dim_exception_types")
+    return _subtype_overview(filters.as_key(), weeks_shown, _signature(names))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _subtype_overview(key: tuple, weeks_shown: tuple[str, ...], signature: tuple) -> pd.DataFrame:
+    filters = Filters(*key)
+    sql = f"""
+        with types as (
+            select exception_type, family, kind, root_cause, root_cause_owner_team,
+            from read_parquet($types)
+        ),
+        flagged as (
+            select exception_type, count(*) as exceptions,
+            from read_parquet($exceptions)
+            where list_contains($weeks::varchar[], week) and {_SLICE}
+            group by exception_type
+        ),
+        covered as (
+            select exception_type,
+                sum(orders_assessed) / nullif(sum(orders), 0) as assessed_share,
+            from read_parquet($coverage)
+            where list_contains($weeks::varchar[], week) and {_SLICE}
+            group by exception_type
+        ),
+        final as (
+            select
+                types.exception_type,
+                types.family,
+                types.kind,
+                types.root_cause,
+                types.root_cause_owner_team as owner_team,
+                coalesce(flagged.exceptions, 0) as exceptions,
+                covered.assessed_share,
+            from types
+            left join flagged using (exception_type)
+            left join covered using (exception_type)
+        )
+        select * from final order by kind, exceptions desc, exception_type
+    """
+    parameters = {
+        "types": str(mart_path("dim_exception_types")),
+        "exceptions": str(mart_path("fct_order_exceptions")),
+        "coverage": str(mart_path("rpt_exception_coverage")),
+        "weeks": list(weeks_shown),
+        **filters.slice_parameters(),
+    }
+    return _run(sql, parameters)

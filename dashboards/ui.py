@@ -46,9 +46,24 @@ def sidebar_filters(texts: Catalogue) -> data.Filters | None:
     # A week chosen earlier may be gone after a pipeline run; fall back to the default.
     if st.session_state.get("week") not in weeks.available:
         st.session_state["week"] = weeks.default
-    week = sidebar.selectbox(texts.text("sidebar.week"), options=list(weeks.available), key="week")
-    if weeks.latest_incomplete:
-        sidebar.caption(texts.text("sidebar.week_incomplete", week=weeks.latest_incomplete))
+    week = sidebar.selectbox(
+        texts.text("sidebar.week"),
+        options=list(weeks.available),
+        key="week",
+        format_func=lambda code: (
+            texts.text("sidebar.week_provisional", week=code)
+            if weeks.is_provisional(code)
+            else code
+        ),
+    )
+    if weeks.provisional:
+        sidebar.caption(
+            texts.text(
+                "sidebar.week_incomplete",
+                weeks=", ".join(sorted(weeks.provisional)),
+                week=weeks.default,
+            )
+        )
     choices = data.filter_choices()
     merchant_names = dict(
         zip(choices["merchants"]["merchant_id"], choices["merchants"]["merchant_name"], strict=True)

@@ -147,7 +147,7 @@ def last_run_seconds(dagster_home: Path, total_s: float) -> dict[str, float]:
 
 
 def files_by_day(inbox: Path) -> dict[date, list[Path]]:
-    from pipelines.defs.ingestion.files import partition_day_of
+    from pipelines.inbox import partition_day_of
 
     days: dict[date, list[Path]] = {}
     for path in sorted(inbox.rglob("*.parquet")):

@@ -15,8 +15,8 @@ import dagster as dg
 import psutil
 
 from pipelines import settings
-from pipelines.defs.ingestion.files import inbox_files, partition_day_of
 from pipelines.defs.quality.results import record_run
+from pipelines.inbox import inbox_files, partition_day_of
 
 DAILY_BUILD_JOB = "daily_build"
 DBT_STEP = "order_exceptions_dbt"  # the op of the dbt assets

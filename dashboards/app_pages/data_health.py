@@ -34,6 +34,24 @@ if not ui.missing(texts, "rpt_ingestion_health"):
             recent, texts, "ingested_files", key="ingested_files_table", times=("ingested_at",)
         )
 
+# ---- what each source provides to the rules
+st.subheader(texts.text("health.sources"))
+if not ui.missing(texts, "rpt_source_coverage"):
+    lacking = data.missing_inputs()
+    if lacking.empty:
+        st.success(texts.text("health.sources_complete"), icon=":material/check_circle:")
+    else:
+        st.caption(texts.text("health.sources_caption"))
+        named = lacking.assign(
+            rules_not_assessed=[
+                ", ".join(texts.name("exception_type", code.strip()) for code in codes.split(","))
+                if isinstance(codes, str)
+                else ""
+                for codes in lacking["rules_not_assessed"]
+            ]
+        )
+        ui.table(named, texts, "source_coverage", key="sources_table")
+
 # ---- quarantine
 st.subheader(texts.text("health.quarantine"))
 if not ui.missing(texts, "rpt_quarantine"):

@@ -69,6 +69,23 @@ def drill_into(value: object) -> None:
     st.switch_page("app_pages/exception_list.py")
 
 
+# ---- the sub-types in focus: who owns their cause, and how many orders their rule could judge
+if not data.missing_marts("rpt_exception_coverage"):
+    overview = data.subtype_overview(filters, weeks_shown)
+    if family:
+        overview = overview[overview["family"] == family]
+    if chosen_types:
+        overview = overview[overview["exception_type"].isin(chosen_types)]
+    st.subheader(texts.text("explorer.subtypes"))
+    st.caption(texts.text("explorer.subtypes_caption"))
+    ui.table(
+        overview,
+        texts,
+        f"subtypes_{filters.week}",
+        key="subtypes_table",
+        percents=("assessed_share",),
+    )
+
 # ---- sub-type x dimension
 cells = data.dimension_breakdown(filters, focus, dimension, weeks_shown)
 if cells.empty:

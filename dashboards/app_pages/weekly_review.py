@@ -39,7 +39,21 @@ st.caption(
 if ui.missing(texts, "rpt_weekly_kpis", "fct_order_exceptions"):
     st.stop()
 
-# ---- KPI tiles: this week against the one before
+# ---- is the week complete? Logistics and fulfilment failures appear days after the order.
+weeks = data.weeks()
+provisional = weeks.is_provisional(filters.week)
+if provisional:
+    st.warning(
+        texts.text(
+            "weekly.provisional",
+            week=filters.week,
+            share=format_percent(weeks.share_visible(filters.week), 0),
+            mature=weeks.default or "",
+        ),
+        icon=":material/hourglass_top:",
+    )
+
+# ---- KPI tiles: this week against the one before (at the same age if this one is young)
 kpis = data.weekly_kpis(filters).set_index("week")
 if filters.week not in kpis.index:
     st.info(texts.text("empty.no_rows"))
@@ -123,7 +137,8 @@ for row in (tiles[:4], tiles[4:]):
             border=True,
             help=texts.text(f"kpi.help_{name}") if name in helps else None,
         )
-st.caption(texts.text("kpi.vs_last_week", week=previous_week(filters.week)))
+comparison = "kpi.vs_last_week_same_age" if provisional else "kpi.vs_last_week"
+st.caption(texts.text(comparison, week=previous_week(filters.week)))
 
 # ---- trend and type share
 left, right = st.columns([3, 2])
@@ -134,6 +149,8 @@ with left:
         st.info(texts.text("empty.no_rows"))
     else:
         st.plotly_chart(charts.family_trend(trend, texts), key="trend")
+        if trend["is_provisional"].any():
+            st.caption(texts.text("weekly.trend_provisional"))
 with right:
     st.subheader(texts.text("weekly.type_share"))
     if not ui.missing(texts, "rpt_weekly_exception_summary"):
@@ -143,53 +160,96 @@ with right:
         else:
             st.plotly_chart(charts.type_share(shares, texts), key="type_share")
 
-# ---- handling time against SLA
-st.subheader(texts.text("weekly.handling"))
-if not ui.missing(texts, "dim_exception_types"):
-    handling = data.handling_by_type(filters)
-    if handling.empty:
-        st.info(texts.text("empty.no_rows"))
+# ---- which rules could judge this week's orders
+if not data.missing_marts("rpt_exception_coverage", "dim_exception_types"):
+    covered = data.coverage(filters)
+    partial = covered[covered["assessed_share"] < 1]
+    if partial.empty:
+        st.caption(texts.text("weekly.coverage_full"))
     else:
-        st.plotly_chart(charts.handling_against_sla(handling, texts), key="handling")
-        ui.table(
-            handling,
-            texts,
-            f"handling_{filters.week}",
-            key="handling_table",
-            hours=("median_handling_hours", "p90_handling_hours", "sla_hours"),
-            percents=("sla_met_share",),
-        )
+        with st.expander(texts.text("weekly.coverage", count=len(partial)), expanded=True):
+            st.caption(texts.text("weekly.coverage_caption"))
+            shown = ["exception_type", "family", "orders", "orders_assessed", "assessed_share"]
+            ui.table(
+                partial[shown],
+                texts,
+                f"coverage_{filters.week}",
+                key="coverage_table",
+                percents=("assessed_share",),
+            )
 
-# ---- root causes and what to do
+# ---- first response against the service level
+st.subheader(texts.text("weekly.handling"))
+handling = data.handling_by_type(filters)
+if handling.empty:
+    st.info(texts.text("empty.no_rows"))
+else:
+    st.caption(texts.text("weekly.handling_caption"))
+    st.plotly_chart(charts.response_against_sla(handling, texts), key="handling")
+    ui.table(
+        handling,
+        texts,
+        f"handling_{filters.week}",
+        key="handling_table",
+        hours=(
+            "median_response_hours",
+            "p90_response_hours",
+            "sla_hours",
+            "median_resolution_hours",
+        ),
+        percents=("sla_met_share",),
+    )
+
+# ---- root causes, who owns them and what to do
 st.subheader(texts.text("weekly.pareto"))
-if not ui.missing(texts, "rpt_root_causes"):
-    causes = data.root_cause_pareto(filters)
-    if causes.empty:
-        st.info(texts.text("empty.no_rows"))
-    else:
-        st.caption(texts.text("weekly.pareto_caption"))
-        st.plotly_chart(charts.root_cause_pareto(causes, texts), key="pareto")
-        ui.table(
-            causes,
-            texts,
-            f"root_causes_{filters.week}",
-            key="pareto_table",
-            percents=("share", "cumulative_share", "top_contribution"),
-        )
+causes = data.root_cause_pareto(filters)
+if causes.empty:
+    st.info(texts.text("empty.no_rows"))
+else:
+    st.caption(texts.text("weekly.pareto_caption"))
+    st.plotly_chart(charts.root_cause_pareto(causes, texts), key="pareto")
+    ui.table(
+        causes,
+        texts,
+        f"root_causes_{filters.week}",
+        key="pareto_table",
+        percents=("share", "cumulative_share"),
+    )
 
 # ---- what changed
 st.subheader(texts.text("weekly.what_changed"))
-if not ui.missing(texts, "rpt_exception_attribution"):
-    changes = data.attribution(filters.week)
+if not ui.missing(texts, "dim_exception_types"):
+    changes = data.what_changed(filters)
     if changes.empty:
-        st.info(texts.text("empty.no_rows"))
+        st.info(texts.text("weekly.nothing_changed"))
     else:
-        st.caption(texts.text("weekly.what_changed_caption"))
-        st.plotly_chart(charts.attribution(changes, texts), key="attribution")
+        same_age = "_same_age" if provisional else ""
+        st.caption(texts.text(f"weekly.what_changed_caption{same_age}"))
+        st.plotly_chart(charts.what_changed(changes, texts), key="what_changed")
         ui.table(
             changes,
             texts,
             f"what_changed_{filters.week}",
-            key="attribution_table",
+            key="what_changed_table",
             percents=("contribution_share",),
         )
+
+# ---- special requests: work to do, not failures
+st.subheader(texts.text("weekly.special_requests"))
+requests = data.special_requests(filters)
+if requests.empty:
+    st.info(texts.text("weekly.no_special_requests"))
+else:
+    st.caption(texts.text("weekly.special_requests_caption"))
+    total, within = st.columns(2)
+    total.metric(texts.text("kpi.special_requests"), format_count(requests["exceptions"].sum()))
+    met = (requests["sla_met_share"] * requests["exceptions"]).sum() / requests["exceptions"].sum()
+    within.metric(texts.text("kpi.special_requests_within_sla"), format_percent(met))
+    ui.table(
+        requests,
+        texts,
+        f"special_requests_{filters.week}",
+        key="special_requests_table",
+        hours=("median_response_hours", "sla_hours"),
+        percents=("sla_met_share",),
+    )

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from dashboards.components.theme import (
     CUMULATIVE_COLOUR,
     FAMILIES,
+    PROVISIONAL_OPACITY,
     SLA_COLOUR,
     family_colour,
 )
@@ -26,22 +27,54 @@ def _ordered_families(present: pd.Series) -> list[str]:
 
 
 def family_trend(trend: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
-    """Lines of exception rate per family over weeks. Columns: week, family, exception_rate."""
+    """Lines of the failure rate per family over weeks. Columns: week, family, exception_rate,
+    and optionally is_provisional: a provisional week (its failures still appearing) is drawn
+    as a dashed, faded segment with hollow markers, so a young week's dip does not read as an
+    improvement."""
     figure = go.Figure()
+    flags = trend["is_provisional"] if "is_provisional" in trend else pd.Series(False, trend.index)
+    provisional = set(trend.loc[flags.astype(bool), "week"])
     for family in _ordered_families(trend["family"]):
         rows = trend[trend["family"] == family].sort_values("week")
+        name = catalogue.name("family", family)
+        colour = family_colour(family)
+        settled = rows[~rows["week"].isin(provisional)]
         figure.add_trace(
             go.Scatter(
-                x=rows["week"],
-                y=rows["exception_rate"],
-                name=catalogue.name("family", family),
+                x=settled["week"],
+                y=settled["exception_rate"],
+                name=name,
+                legendgroup=family,
                 mode="lines+markers",
-                line={"color": family_colour(family), "width": 2},
+                line={"color": colour, "width": 2},
                 hovertemplate="%{x}: %{y:.1%}<extra>%{fullData.name}</extra>",
             )
         )
+        young = rows[rows["week"].isin(provisional)]
+        if not young.empty:
+            # joined to the last settled point, dashed: still filling in
+            bridge = pd.concat([settled.tail(1), young])
+            figure.add_trace(
+                go.Scatter(
+                    x=bridge["week"],
+                    y=bridge["exception_rate"],
+                    name=f"{name} ({catalogue.text('weekly.provisional_short')})",
+                    legendgroup=family,
+                    showlegend=False,
+                    mode="lines+markers",
+                    opacity=PROVISIONAL_OPACITY,
+                    line={"color": colour, "width": 2, "dash": "dash"},
+                    marker={"symbol": "circle-open", "size": 9},
+                    hovertemplate="%{x}: %{y:.1%}<extra>%{fullData.name}</extra>",
+                )
+            )
     figure.update_layout(**_LAYOUT)
-    figure.update_xaxes(title=catalogue.text("axis.week"), type="category")
+    figure.update_xaxes(
+        title=catalogue.text("axis.week"),
+        type="category",
+        categoryorder="array",
+        categoryarray=sorted(trend["week"].unique()),
+    )
     figure.update_yaxes(
         title=catalogue.text("axis.exception_rate"), tickformat=".1%", rangemode="tozero"
     )
@@ -82,33 +115,35 @@ def type_share(shares: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
     return figure
 
 
-def handling_against_sla(handling: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
-    """Median and P90 handling hours per sub-type with its SLA.
+def response_against_sla(handling: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
+    """First-response hours per sub-type (median bar, P90 marker) against the first-response
+    SLA: the service level measures the first response, so the bars do too.
 
-    Columns: family, exception_type, median_handling_hours, p90_handling_hours, sla_hours.
+    Columns: family, exception_type, median_response_hours, p90_response_hours, sla_hours.
     """
-    handling = handling.sort_values(["median_handling_hours"], ascending=True)
+    handling = handling.sort_values(["median_response_hours"], ascending=True)
     names = [catalogue.name("exception_type", code) for code in handling["exception_type"]]
     hours = catalogue.text("unit.hours")
+    template = f"%{{y}}: %{{x:.1f}} {hours}<extra>%{{fullData.name}}</extra>"
     figure = go.Figure()
     figure.add_trace(
         go.Bar(
             y=names,
-            x=handling["median_handling_hours"],
+            x=handling["median_response_hours"],
             orientation="h",
-            name=catalogue.text("axis.median"),
+            name=catalogue.text("axis.median_response"),
             marker={"color": [family_colour(f) for f in handling["family"]]},
-            hovertemplate=f"%{{y}}: %{{x:.1f}} {hours}<extra>%{{fullData.name}}</extra>",
+            hovertemplate=template,
         )
     )
     figure.add_trace(
         go.Scatter(
             y=names,
-            x=handling["p90_handling_hours"],
+            x=handling["p90_response_hours"],
             mode="markers",
-            name=catalogue.text("axis.p90"),
+            name=catalogue.text("axis.p90_response"),
             marker={"symbol": "diamond", "color": CUMULATIVE_COLOUR, "size": 8},
-            hovertemplate=f"%{{y}}: %{{x:.1f}} {hours}<extra>%{{fullData.name}}</extra>",
+            hovertemplate=template,
         )
     )
     figure.add_trace(
@@ -123,21 +158,28 @@ def handling_against_sla(handling: pd.DataFrame, catalogue: Catalogue) -> go.Fig
                 "size": 16,
                 "line": {"width": 3},
             },
-            hovertemplate=f"%{{y}}: %{{x:.1f}} {hours}<extra>%{{fullData.name}}</extra>",
+            hovertemplate=template,
         )
     )
     figure.update_layout(**_LAYOUT, height=max(300, 28 * len(handling) + 80))
-    figure.update_xaxes(title=catalogue.text("axis.handling_hours"), rangemode="tozero")
+    figure.update_xaxes(title=catalogue.text("axis.response_hours"), rangemode="tozero")
     return figure
 
 
 def root_cause_pareto(causes: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
-    """Bars of exceptions per root cause, largest first, and the cumulative share.
+    """Bars of failures per root cause, largest first, named with the team that owns the
+    cause, and the cumulative share.
 
-    Columns: root_cause, exceptions, cumulative_share.
+    Columns: root_cause, exceptions, cumulative_share, and optionally owner_team.
     """
     causes = causes.sort_values("exceptions", ascending=False)
-    names = [catalogue.name("root_cause", code) for code in causes["root_cause"]]
+    owners = causes["owner_team"] if "owner_team" in causes else [None] * len(causes)
+    names = [
+        f"{catalogue.name('root_cause', code)}<br>({catalogue.name('owner_team', owner)})"
+        if owner
+        else catalogue.name("root_cause", code)
+        for code, owner in zip(causes["root_cause"], owners, strict=True)
+    ]
     figure = go.Figure()
     figure.add_trace(
         go.Bar(
@@ -175,15 +217,14 @@ def root_cause_pareto(causes: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
     return figure
 
 
-def attribution(changes: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
-    """Horizontal bars of each driver's change vs last week, coloured by family.
-
-    Columns: family, dimension, dimension_value, change.
-    """
-    changes = changes.sort_values("change")
+def what_changed(changes: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
+    """Horizontal bars of the values that moved a root cause's failures against last week, the
+    largest move on top. Columns: root_cause, dimension, dimension_value, change."""
+    changes = changes.assign(size=changes["change"].abs()).sort_values("size")
     labels = [
-        f"{catalogue.name('family', row.family)} · {catalogue.name('dimension', row.dimension)}"
-        f" {value_name(catalogue, row.dimension, row.dimension_value)}"
+        f"{catalogue.name('root_cause', row.root_cause)} · "
+        f"{catalogue.name('dimension', row.dimension)} "
+        f"{value_name(catalogue, row.dimension, row.dimension_value)}"
         for row in changes.itertuples(index=False)
     ]
     figure = go.Figure(
@@ -191,11 +232,11 @@ def attribution(changes: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
             y=labels,
             x=changes["change"],
             orientation="h",
-            marker={"color": [family_colour(f) for f in changes["family"]]},
+            marker={"color": ["#D55E00" if c > 0 else "#009E73" for c in changes["change"]]},
             hovertemplate="%{y}: %{x:+,}<extra></extra>",
         )
     )
-    figure.update_layout(**_LAYOUT, height=max(300, 26 * len(changes) + 80), showlegend=False)
+    figure.update_layout(**_LAYOUT, height=max(260, 30 * len(changes) + 80), showlegend=False)
     figure.update_xaxes(title=catalogue.text("axis.change"), zeroline=True)
     return figure
 

@@ -1,20 +1,18 @@
-"""Colours shared by every chart, so a family looks the same everywhere."""
+"""Colours shared by every chart, so a family looks the same everywhere.
 
-FAMILIES = ("payment", "info", "inventory", "logistics", "fulfilment", "system", "special")
+The families, their order and colours are the exception catalogue's
+(dbt_project/seeds/exception_families.csv; an Okabe-Ito-like palette, distinguishable for
+colour-blind readers and in print).
+"""
 
-# Okabe-Ito-like palette: distinguishable for colour-blind readers and in print.
-FAMILY_COLOURS = {
-    "payment": "#D55E00",
-    "info": "#E69F00",
-    "inventory": "#0072B2",
-    "logistics": "#009E73",
-    "fulfilment": "#CC79A7",
-    "system": "#56B4E9",
-    "special": "#8C8C8C",
-}
+from pipelines import catalogue
+
+FAMILIES = catalogue.family_codes()
+FAMILY_COLOURS = {code: family.colour for code, family in catalogue.families().items()}
 UNKNOWN_COLOUR = "#444444"
 CUMULATIVE_COLOUR = "#333333"
 SLA_COLOUR = "#C00000"
+PROVISIONAL_OPACITY = 0.45
 
 
 def family_colour(family: str) -> str:

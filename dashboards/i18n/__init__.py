@@ -2,7 +2,12 @@
 
 Pages and charts never hold display strings: they ask `Catalogue.text` for a key, and
 `Catalogue.name` for a code that comes from the data (family, exception type, channel ...),
-falling back to the code itself when the catalogue does not know it yet.
+falling back to the code itself when the catalogue does not know it yet (an open vocabulary:
+a marketplace or carrier of another country shows as the source wrote it).
+
+The names of sub-types, families, root causes and rule inputs, and the actions root causes
+call for, come from the exception catalogue (dbt_project/seeds, read by pipelines.catalogue):
+the dbt models, the merchant reports and these pages share them.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+
+from pipelines import catalogue as exception_catalogue
 
 LANGUAGES = {"zh-CN": "zh_CN.yml", "en": "en.yml"}
 LANGUAGE_NAMES = {"zh-CN": "简体中文", "en": "English"}
@@ -36,6 +43,8 @@ CODE_COLUMNS = {
     "status": "status",
     "domain": "domain",
     "severity": "severity",
+    "input": "input",
+    "kind": "kind",
 }
 
 
@@ -50,7 +59,32 @@ def configured_language() -> str:
 @cache
 def _load(language: str) -> dict:
     with (_CATALOGUE_DIR / LANGUAGES[language]).open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        texts = yaml.safe_load(handle)
+    return texts | _catalogue_names(language)
+
+
+def _catalogue_names(language: str) -> dict[str, dict[str, str]]:
+    """The sections the exception catalogue names, in one language."""
+    return {
+        "exception_type": {
+            code: kind.names[language]
+            for code, kind in exception_catalogue.exception_types().items()
+        },
+        "family": {
+            code: family.names[language] for code, family in exception_catalogue.families().items()
+        },
+        "root_cause": {
+            code: cause.names[language] for code, cause in exception_catalogue.root_causes().items()
+        },
+        "action": {
+            code: cause.actions[language]
+            for code, cause in exception_catalogue.root_causes().items()
+        },
+        "input": {
+            code: rule_input.names[language]
+            for code, rule_input in exception_catalogue.rule_inputs().items()
+        },
+    }
 
 
 class Catalogue:

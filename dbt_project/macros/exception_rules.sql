@@ -12,23 +12,27 @@
     {{ return(rules | sort(attribute='name')) }}
 {%- endmacro %}
 
-{#- The YAML meta of a rule, checked: a rule without its routing metadata is a bug, not a
-    row with nulls in the review. -#}
-{% macro exception_rule_meta(node) -%}
-    {%- set meta = node.config.meta or node.meta -%}
-    {%- set required = ['family', 'code', 'priority', 'sla_hours', 'owner_team', 'handling_guideline',
-                        'root_cause', 'suggested_action', 'recurrence_key'] -%}
-    {%- for key in required -%}
-        {%- if meta.get(key) is none -%}
-            {{ exceptions.raise_compiler_error(
-                "Exception rule " ~ node.name ~ " has no meta." ~ key ~ " in its YAML entry") }}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if node.name != 'int_exception__' ~ meta.code -%}
+{#- The sub-type a rule model flags: its name after int_exception__ (the catalogue row of that
+    code in seeds/exception_catalogue.csv says everything else about it). -#}
+{% macro exception_rule_code(node) -%}
+    {%- if not node.name.startswith('int_exception__') -%}
         {{ exceptions.raise_compiler_error(
-            "Exception rule " ~ node.name ~ " must be named int_exception__" ~ meta.code) }}
+            "Exception rule " ~ node.name ~ " must be named int_exception__<code>") }}
     {%- endif -%}
-    {{ return(meta) }}
+    {{ return(node.name[('int_exception__' | length):]) }}
+{%- endmacro %}
+
+{#- A ';'-separated text column as one row per item (the catalogue's lists). -#}
+{% macro explode_list(column) -%}
+    {{ return(adapter.dispatch('explode_list', 'order_exceptions')(column)) }}
+{%- endmacro %}
+
+{% macro default__explode_list(column) -%}
+    unnest(string_split({{ column }}, ';'))
+{%- endmacro %}
+
+{% macro spark__explode_list(column) -%}
+    explode(split({{ column }}, ';'))
 {%- endmacro %}
 
 {% macro sql_string(value) -%}
@@ -42,4 +46,15 @@
         {%- do quoted.append(sql_string(value)) -%}
     {%- endfor -%}
     {{ quoted | join(', ') }}
+{%- endmacro %}
+
+{#- A rule's threshold for a row: the order's own (int_orders__context applies the overrides of
+    seed rule_thresholds), else the var (rows that carry none, as in a unit test). -#}
+{% macro threshold(row, name) -%}
+    coalesce({{ row }}.{{ name }}, {{ var(name) }})
+{%- endmacro %}
+
+{#- A time plus a number of seconds (an expression: thresholds differ by order). -#}
+{% macro add_seconds(at, seconds) -%}
+    {{ dbt.dateadd('second', 'cast(' ~ seconds ~ ' as bigint)', at) }}
 {%- endmacro %}

@@ -45,3 +45,12 @@
 {% macro spark__regex_matches_pattern(value, pattern_column) -%}
     ({{ value }} rlike concat('^(?:', {{ pattern_column }}, ')$'))
 {%- endmacro %}
+
+{#- Whether a value is one of a ';'-separated list held in a column, or, where the column is
+    empty, one of a default list. -#}
+{% macro in_list(value, list_column, default_values) -%}
+    (instr(
+        ';' || coalesce({{ list_column }}, {{ sql_string(default_values | join(';')) }}) || ';',
+        ';' || {{ value }} || ';'
+    ) > 0)
+{%- endmacro %}

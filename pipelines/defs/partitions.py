@@ -11,7 +11,7 @@ from datetime import timedelta
 import dagster as dg
 
 from pipelines import settings
-from pipelines.defs.ingestion.files import first_inbox_day, today
+from pipelines.inbox import first_inbox_day, today
 
 
 def first_partition_day():

@@ -1,15 +1,17 @@
 """The exception sub-types the generator injects, with the handling facts it needs.
 
-Codes and families follow the rules table in
-dbt_project/models/intermediate/exceptions/_exceptions__docs.md. `share` is the share of
-orders the generator injects the sub-type into (before derived ones: an injected cause can make
-other rules true too, and those are in the truth as well). `owner_team` and `sla_hours` shape
-the handling log; they follow the response standards of the 3PL handbook (domain.md).
+Codes, families, owner teams and SLA hours come from the exception catalogue
+(dbt_project/seeds/exception_catalogue.csv, via pipelines.catalogue), so the sample's handling
+log follows the same service levels the dashboard and the merchant files show. What is the
+generator's own is `share`: the share of orders it injects the sub-type into (before derived
+ones: an injected cause can make other rules true too, and those are in the truth as well).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from pipelines import catalogue
 
 
 @dataclass(frozen=True)
@@ -21,41 +23,46 @@ class ExceptionType:
     share: float
 
 
-EXCEPTION_TYPES = (
-    ExceptionType("payment_failed", "payment", "finance", 1, 0.0022),
-    ExceptionType("payment_timeout", "payment", "customer_service", 2, 0.0030),
-    ExceptionType("amount_mismatch", "payment", "finance", 4, 0.0010),
-    ExceptionType("refund_before_shipment", "payment", "finance", 4, 0.0015),
-    ExceptionType("address_incomplete", "info", "customer_service", 2, 0.0025),
-    ExceptionType("phone_invalid", "info", "customer_service", 2, 0.0020),
-    ExceptionType("receiver_missing", "info", "customer_service", 2, 0.0008),
-    ExceptionType("sku_unknown", "info", "merchant", 4, 0.0008),
-    ExceptionType("variant_unavailable", "info", "merchant", 4, 0.0008),
-    ExceptionType("out_of_stock", "inventory", "warehouse", 1, 0.0020),
-    ExceptionType("below_safety_stock", "inventory", "merchant", 24, 0.0015),
-    ExceptionType("oversold", "inventory", "warehouse", 2, 0.0008),
-    ExceptionType("sku_discontinued", "inventory", "merchant", 4, 0.0008),
-    ExceptionType("late_handoff", "logistics", "warehouse", 4, 0.0022),
-    ExceptionType("delivery_overdue", "logistics", "customer_service", 24, 0.0020),
-    ExceptionType("tracking_stalled", "logistics", "customer_service", 24, 0.0015),
-    ExceptionType("rejected_by_recipient", "logistics", "customer_service", 24, 0.0010),
-    ExceptionType("returned_to_sender", "logistics", "customer_service", 24, 0.0008),
-    ExceptionType("lost_or_damaged", "logistics", "customer_service", 48, 0.0008),
-    ExceptionType("out_of_delivery_range", "logistics", "warehouse", 4, 0.0008),
-    ExceptionType("wrong_item", "fulfilment", "warehouse", 24, 0.0012),
-    ExceptionType("missing_item", "fulfilment", "warehouse", 24, 0.0008),
-    ExceptionType("sync_delay", "system", "tech", 0.5, 0.0015),
-    ExceptionType("duplicate_order", "system", "tech", 1, 0.0008),
-    ExceptionType("missing_in_wms", "system", "tech", 0.5, 0.0008),
-    ExceptionType("stock_mismatch", "system", "tech", 4, 0.0012),
-    ExceptionType("designated_carrier", "special", "warehouse", 4, 0.0015),
-    ExceptionType("expedited", "special", "warehouse", 2, 0.0020),
-    ExceptionType("special_packaging", "special", "warehouse", 4, 0.0015),
-    ExceptionType("presale_mixed", "special", "warehouse", 4, 0.0008),
-    # The last two follow from the order itself (merchant switched on + remote/heavy), so the
+SHARES = {
+    "payment_failed": 0.0022,
+    "payment_timeout": 0.0030,
+    "amount_mismatch": 0.0010,
+    "refund_before_shipment": 0.0015,
+    "address_incomplete": 0.0025,
+    "phone_invalid": 0.0020,
+    "receiver_missing": 0.0008,
+    "sku_unknown": 0.0008,
+    "variant_unavailable": 0.0008,
+    "out_of_stock": 0.0020,
+    "below_safety_stock": 0.0015,
+    "oversold": 0.0008,
+    "sku_discontinued": 0.0008,
+    "late_handoff": 0.0022,
+    "delivery_overdue": 0.0020,
+    "tracking_stalled": 0.0015,
+    "rejected_by_recipient": 0.0010,
+    "returned_to_sender": 0.0008,
+    "lost_or_damaged": 0.0008,
+    "out_of_delivery_range": 0.0008,
+    "wrong_item": 0.0012,
+    "missing_item": 0.0008,
+    "sync_delay": 0.0015,
+    "duplicate_order": 0.0008,
+    "missing_in_wms": 0.0008,
+    "stock_mismatch": 0.0012,
+    "designated_carrier": 0.0015,
+    "expedited": 0.0020,
+    "special_packaging": 0.0015,
+    "presale_mixed": 0.0008,
+    # These two follow from the order itself (merchant switched on + remote/heavy), so the
     # generator only tops them up to a minimum count; most come from the ordinary data.
-    ExceptionType("remote_region_note", "special", "warehouse", 4, 0.0),
-    ExceptionType("heavy_parcel", "special", "warehouse", 4, 0.0),
+    "remote_region_note": 0.0,
+    "heavy_parcel": 0.0,
+}
+
+EXCEPTION_TYPES = tuple(
+    ExceptionType(kind.code, kind.family, kind.owner_team, kind.sla_hours, SHARES[kind.code])
+    for kind in catalogue.exception_types().values()
 )
 BY_CODE = {exception_type.code: exception_type for exception_type in EXCEPTION_TYPES}
 CODES = tuple(BY_CODE)

@@ -21,7 +21,10 @@ import pandas as pd
 
 # Run as a script, only this folder is on the path; the serving contract is one level up.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from serving_contract import SERVING_CONTRACT
+
+from pipelines import catalogue
 
 FIRST_DAY = datetime(2026, 8, 17)  # Monday of 2026-W34, Beijing time
 LAST_DAY = datetime(2026, 11, 18)  # a Wednesday: 2026-W47 is not complete
@@ -42,122 +45,48 @@ PROVINCES = (
 )
 SKUS = tuple(f"SKU-{n:03d}-{size}" for n in range(1, 9) for size in ("S", "M"))
 
-# exception_type: family, priority, sla_hours, owner_team, root_cause, recurrence key type, weight
-EXCEPTION_TYPES = {
-    "payment_failed": ("payment", "P1", 2, "finance", "payment_channel_issue", "customer_phone", 3),
-    "payment_timeout": (
-        "payment",
-        "P3",
-        24,
-        "customer_service",
-        "payment_channel_issue",
-        "customer_phone",
-        3,
-    ),
-    "amount_mismatch": ("payment", "P2", 8, "finance", "pricing_sync_error", "merchant", 1),
-    "refund_before_shipment": (
-        "payment",
-        "P2",
-        4,
-        "customer_service",
-        "customer_changed_mind",
-        "customer_phone",
-        2,
-    ),
-    "address_incomplete": (
-        "info",
-        "P3",
-        2,
-        "customer_service",
-        "no_checkout_address_validation",
-        "address",
-        6,
-    ),
-    "phone_invalid": (
-        "info",
-        "P3",
-        2,
-        "customer_service",
-        "bad_customer_data",
-        "customer_phone",
-        3,
-    ),
-    "receiver_missing": (
-        "info",
-        "P3",
-        2,
-        "customer_service",
-        "bad_customer_data",
-        "customer_phone",
-        1,
-    ),
-    "sku_unknown": ("info", "P2", 4, "merchant", "product_master_out_of_sync", "sku", 1),
-    "out_of_stock": ("inventory", "P1", 1, "warehouse", "replenishment_policy", "sku", 6),
-    "below_safety_stock": ("inventory", "P2", 4, "warehouse", "replenishment_policy", "sku", 3),
-    "oversold": ("inventory", "P1", 1, "merchant", "replenishment_policy", "sku", 2),
-    "sku_discontinued": ("inventory", "P2", 4, "merchant", "listing_not_updated", "sku", 1),
-    "late_handoff": ("logistics", "P2", 12, "warehouse", "carrier_capacity", "carrier_route", 5),
-    "delivery_overdue": (
-        "logistics",
-        "P2",
-        24,
-        "customer_service",
-        "carrier_capacity",
-        "carrier_route",
-        4,
-    ),
-    "rejected_by_recipient": (
-        "logistics",
-        "P3",
-        24,
-        "customer_service",
-        "undeliverable_region",
-        "address",
-        2,
-    ),
-    "lost_or_damaged": (
-        "logistics",
-        "P1",
-        24,
-        "customer_service",
-        "carrier_handling",
-        "carrier_route",
-        1,
-    ),
-    "wrong_item": ("fulfilment", "P1", 4, "warehouse", "picking_error", "customer_phone", 2),
-    "missing_item": ("fulfilment", "P1", 4, "warehouse", "picking_error", "customer_phone", 2),
-    "sync_delay": ("system", "P2", 0.5, "tech", "integration_fault", "merchant", 2),
-    "duplicate_order": ("system", "P3", 4, "tech", "integration_fault", "merchant", 1),
-    "stock_mismatch": ("system", "P2", 4, "tech", "inventory_sync", "sku", 1),
-    "designated_carrier": (
-        "special",
-        "P4",
-        24,
-        "warehouse",
-        "special_request_handling",
-        "merchant",
-        2,
-    ),
-    "heavy_parcel": ("special", "P3", 12, "warehouse", "special_request_handling", "merchant", 1),
+# The sub-types the fixture plants, and how often (relative weights); what each one is (family,
+# kind, priority, SLA, owner, root cause, recurrence key, the inputs its rule needs) is the
+# exception catalogue's, as in the real build.
+WEIGHTS = {
+    "payment_failed": 3,
+    "payment_timeout": 3,
+    "amount_mismatch": 1,
+    "refund_before_shipment": 2,
+    "address_incomplete": 6,
+    "phone_invalid": 3,
+    "receiver_missing": 1,
+    "sku_unknown": 1,
+    "out_of_stock": 6,
+    "below_safety_stock": 3,
+    "oversold": 2,
+    "sku_discontinued": 1,
+    "late_handoff": 5,
+    "delivery_overdue": 4,
+    "rejected_by_recipient": 2,
+    "lost_or_damaged": 1,
+    "wrong_item": 2,
+    "missing_item": 2,
+    "sync_delay": 2,
+    "duplicate_order": 1,
+    "stock_mismatch": 1,
+    "designated_carrier": 2,
+    "heavy_parcel": 1,
 }
-FAMILIES = ("payment", "info", "inventory", "logistics", "fulfilment", "system", "special")
-ACTIONS = {
-    "payment_channel_issue": "Check the payment channel; remind unpaid buyers",
-    "pricing_sync_error": "Fix the price sync rules",
-    "customer_changed_mind": "Stop refunded orders before shipment",
-    "no_checkout_address_validation": "Validate addresses at checkout",
-    "bad_customer_data": "Validate phone and receiver at checkout",
-    "product_master_out_of_sync": "Sync the product master",
-    "replenishment_policy": "New replenishment policy or a presale threshold",
-    "listing_not_updated": "Delist discontinued items",
-    "carrier_capacity": "Agree capacity with the carrier",
-    "undeliverable_region": "Update the undeliverable-region list",
-    "carrier_handling": "Better packaging; claim from the carrier",
-    "picking_error": "Scan checks at picking and packing",
-    "integration_fault": "Monitor the platform-WMS sync",
-    "inventory_sync": "Reconcile platform and WMS stock daily",
-    "special_request_handling": "Preset handling per merchant rule",
-}
+CATALOGUE = catalogue.exception_types()
+EXCEPTION_TYPES = {code: CATALOGUE[code] for code in WEIGHTS}
+FAMILIES = catalogue.family_codes()
+ACTIONS = {code: cause.actions["en"] for code, cause in catalogue.root_causes().items()}
+OWNERS = {code: cause.owner_team for code, cause in catalogue.root_causes().items()}
+# Merchant M003 sells through a marketplace export (profile olist) without a warehouse system
+# nor receiver phones: the rules that need those do not judge its orders.
+MARKETPLACE_MERCHANT = "M003"
+MARKETPLACE_LACKS = ("warehouse_receipts", "receiver_phone")
+# Days after the order in which a family's failures appear (logistics and fulfilment late):
+# the fixture's observation windows, and the delay of its planted detections.
+DETECTION_DAYS = {"logistics": (1.0, 2.5), "fulfilment": (1.0, 2.5)}
+OBSERVATION_DAYS = {family: DETECTION_DAYS.get(family, (0, 0.4))[1] for family in FAMILIES}
+PAYMENT_METHODS = ("alipay", "wechat_pay", "credit_card")
 RESOLUTIONS = (("shipped", 60), ("reshipped", 15), ("cancelled", 12), ("refunded", 10), ("lost", 3))
 BEIJING = timedelta(hours=8)
 
@@ -185,6 +114,9 @@ def _orders(rng: random.Random, orders_per_day: int) -> pd.DataFrame:
                     "channel": rng.choice(CHANNELS),
                     "carrier": rng.choice(CARRIERS),
                     "province": rng.choice(PROVINCES),
+                    "country": "CN",
+                    "payment_method": rng.choice(PAYMENT_METHODS),
+                    "source_profile": "olist" if merchant == MARKETPLACE_MERCHANT else "default",
                     "placed_at": local - BEIJING,
                     "week": iso_week(local),
                     "phone": f"13{rng.randint(0, 9)}{rng.randint(0, 399):04d}0000",
@@ -195,9 +127,15 @@ def _orders(rng: random.Random, orders_per_day: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _assessed(code: str, merchant: str) -> bool:
+    """Whether the code's rule can judge the merchant's orders (their source's inputs)."""
+    lacking = MARKETPLACE_LACKS if merchant == MARKETPLACE_MERCHANT else ()
+    return not set(CATALOGUE[code].inputs) & set(lacking)
+
+
 def _exceptions(rng: random.Random, orders: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
     codes = list(EXCEPTION_TYPES)
-    weights = [EXCEPTION_TYPES[code][6] for code in codes]
+    weights = [WEIGHTS[code] for code in codes]
     rows = []
     for order in orders.itertuples(index=False):
         # Logistics gets worse in the last three weeks with ZTO: a story for "what changed".
@@ -209,12 +147,18 @@ def _exceptions(rng: random.Random, orders: pd.DataFrame, as_of: datetime) -> pd
         if late_zto and count and rng.random() < 0.6:
             chosen.add("late_handoff")
         for code in sorted(chosen):
-            family, priority, sla, team, cause, key_type, _ = EXCEPTION_TYPES[code]
-            detected = order.placed_at + timedelta(minutes=rng.randint(1, 600))
+            kind = CATALOGUE[code]
+            earliest, latest = DETECTION_DAYS.get(kind.family, (0, 0.4))
+            detected = order.placed_at + timedelta(days=rng.uniform(earliest, latest))
+            if detected > as_of or not _assessed(code, order.merchant_id):
+                continue  # not visible yet, or a rule that cannot judge this source
+            sla = kind.sla_hours
             handling = round(max(0.05, rng.lognormvariate(0, 0.8) * sla * 0.8), 2)
             resolved = detected + timedelta(hours=handling)
             is_open = resolved > as_of or rng.random() < 0.02
-            first_response = detected + timedelta(hours=min(handling, rng.uniform(0.05, 1.5)))
+            response = min(handling, rng.uniform(0.05, 1.5) * sla)
+            first_response = detected + timedelta(hours=response)
+            responded = not (is_open and rng.random() < 0.5)
             resolution = (
                 None
                 if is_open
@@ -228,7 +172,7 @@ def _exceptions(rng: random.Random, orders: pd.DataFrame, as_of: datetime) -> pd
                 "sku": order.sku,
                 "carrier_route": f"{order.carrier}:{order.province}",
                 "merchant": order.merchant_id,
-            }[key_type]
+            }[kind.recurrence_key]
             rows.append(
                 {
                     "exception_id": f"E-{order.order_id}-{code}",
@@ -239,25 +183,34 @@ def _exceptions(rng: random.Random, orders: pd.DataFrame, as_of: datetime) -> pd
                     "channel": order.channel,
                     "carrier": order.carrier,
                     "province": order.province,
-                    "sku": order.sku if family in ("inventory", "info", "fulfilment") else None,
-                    "family": family,
+                    "payment_method": order.payment_method,
+                    "source_profile": order.source_profile,
+                    "sku": order.sku
+                    if kind.family in ("inventory", "info", "fulfilment")
+                    else None,
+                    "family": kind.family,
+                    "kind": kind.kind,
                     "exception_type": code,
-                    "priority": priority,
-                    "owner_team": team,
+                    "priority": kind.priority,
+                    "owner_team": kind.owner_team,
                     "placed_at": order.placed_at,
                     "week": order.week,
                     "detected_at": detected,
-                    "first_response_at": None if is_open and rng.random() < 0.5 else first_response,
+                    "first_response_at": first_response if responded else None,
                     "resolved_at": None if is_open else resolved,
                     "resolution": resolution,
+                    "response_hours": response if responded else None,
                     "handling_hours": None if is_open else handling,
                     "sla_hours": float(sla),
-                    "is_within_sla": (not is_open) and handling <= sla,
+                    "is_within_sla": responded and response <= sla,
                     "is_open": is_open,
-                    "is_overdue": is_open and detected + timedelta(hours=sla) < as_of,
-                    "root_cause": cause,
-                    "suggested_action": ACTIONS[cause],
-                    "recurrence_key": f"{key_type}:{key}",
+                    "is_overdue": is_open
+                    and not (responded and response <= sla)
+                    and detected + timedelta(hours=sla) < as_of,
+                    "root_cause": kind.root_cause,
+                    "root_cause_owner_team": OWNERS[kind.root_cause],
+                    "suggested_action": kind.actions["en"],
+                    "recurrence_key": f"{kind.recurrence_key}:{key}",
                     "is_recurrence": False,
                     "is_success": resolution in ("shipped", "reshipped"),
                 }
@@ -267,21 +220,23 @@ def _exceptions(rng: random.Random, orders: pd.DataFrame, as_of: datetime) -> pd
     frame["is_recurrence"] = frame.duplicated(["recurrence_key", "exception_type"])
     for column in ("placed_at", "detected_at", "first_response_at", "resolved_at"):
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
-    return frame.reset_index(drop=True)
+    return frame[SERVING_CONTRACT["fct_order_exceptions"]].reset_index(drop=True)
 
 
 def _fct_orders(orders: pd.DataFrame, exceptions: pd.DataFrame) -> pd.DataFrame:
     counts = exceptions.groupby("order_id").size().rename("exception_count")
+    failures = exceptions[exceptions["kind"] == "failure"].groupby("order_id").size()
+    requests = exceptions[exceptions["kind"] == "special_request"].groupby("order_id").size()
     fct = orders.drop(columns=["phone", "sku"]).join(counts, on="order_id")
     fct["exception_count"] = fct["exception_count"].fillna(0).astype("int64")
-    fct["has_exception"] = fct["exception_count"] > 0
+    fct["failure_count"] = fct["order_id"].map(failures).fillna(0).astype("int64")
+    fct["has_failure"] = fct["failure_count"] > 0
+    fct["special_request_count"] = fct["order_id"].map(requests).fillna(0).astype("int64")
+    fct["has_special_request"] = fct["special_request_count"] > 0
     cancelled = set(exceptions.loc[exceptions["resolution"] == "cancelled", "order_id"])
     fct["order_status"] = [
         "cancelled" if order in cancelled else "shipped" for order in fct["order_id"]
     ]
-    for family in FAMILIES:
-        with_family = set(exceptions.loc[exceptions["family"] == family, "order_id"])
-        fct[f"has_{family}_exception"] = fct["order_id"].isin(with_family)
     fct["placed_at"] = fct["placed_at"].astype("datetime64[us]")
     return fct[SERVING_CONTRACT["fct_orders"]]
 
@@ -290,10 +245,11 @@ REPORTS_SQL = {
     "rpt_weekly_kpis": """
         with orders as (
             select week, merchant_id, warehouse_id, channel, count(*) as orders,
-                count(*) filter (where has_exception) as orders_with_exception,
+                count(*) filter (where has_failure) as orders_with_exception,
+                count(*) filter (where has_special_request) as orders_with_special_request,
             from fct_orders group by all
         ),
-        exceptions as (
+        failures as (
             select week, merchant_id, warehouse_id, channel, count(*) as exceptions,
                 count(*) filter (where is_open) as open_exceptions,
                 count(*) filter (where is_overdue) as overdue_exceptions,
@@ -301,11 +257,17 @@ REPORTS_SQL = {
                 count(*) filter (where not is_open) as exceptions_closed,
                 count(*) filter (where is_success) as successes,
                 count(*) filter (where is_recurrence) as recurrences,
-            from fct_order_exceptions group by all
+            from fct_order_exceptions where kind = 'failure' group by all
+        ),
+        requests as (
+            select week, merchant_id, warehouse_id, channel, count(*) as special_requests,
+                count(*) filter (where is_within_sla) as special_requests_within_sla,
+                count(*) filter (where is_open) as open_special_requests,
+            from fct_order_exceptions where kind = 'special_request' group by all
         )
         select orders.week, orders.merchant_id, orders.warehouse_id, orders.channel,
             orders.orders, orders.orders_with_exception,
-            coalesce(exceptions.exceptions, 0) as exceptions,
+            coalesce(failures.exceptions, 0) as exceptions,
             orders.orders_with_exception / orders.orders as exception_rate,
             coalesce(open_exceptions, 0) as open_exceptions,
             coalesce(overdue_exceptions, 0) as overdue_exceptions,
@@ -313,7 +275,13 @@ REPORTS_SQL = {
             coalesce(exceptions_closed, 0) as exceptions_closed,
             coalesce(successes, 0) as successes,
             coalesce(recurrences, 0) as recurrences,
-        from orders left join exceptions using (week, merchant_id, warehouse_id, channel)
+            orders.orders_with_special_request,
+            coalesce(special_requests, 0) as special_requests,
+            coalesce(special_requests_within_sla, 0) as special_requests_within_sla,
+            coalesce(open_special_requests, 0) as open_special_requests,
+        from orders
+        left join failures using (week, merchant_id, warehouse_id, channel)
+        left join requests using (week, merchant_id, warehouse_id, channel)
     """,
     "rpt_weekly_exception_summary": """
         with orders as (
@@ -321,7 +289,7 @@ REPORTS_SQL = {
             from fct_orders group by all
         ),
         grouped as (
-            select week, merchant_id, warehouse_id, channel, family, exception_type,
+            select week, merchant_id, warehouse_id, channel, family, kind, exception_type,
                 count(*) as exceptions,
                 median(handling_hours) as median_handling_hours,
                 quantile_cont(handling_hours, 0.9) as p90_handling_hours,
@@ -333,11 +301,11 @@ REPORTS_SQL = {
             from fct_order_exceptions group by all
         )
         select grouped.week, grouped.merchant_id, grouped.warehouse_id, grouped.channel,
-            family, exception_type, orders.orders, exceptions,
+            family, kind, exception_type, orders.orders, exceptions,
             exceptions / orders.orders as exception_rate,
-            exceptions / sum(exceptions) over (
-                partition by grouped.week, grouped.merchant_id, grouped.warehouse_id,
-                grouped.channel) as type_share,
+            case when kind = 'failure' then exceptions / sum(exceptions)
+                filter (where kind = 'failure') over (partition by grouped.week) end
+                as type_share,
             median_handling_hours, p90_handling_hours, sla_met_share, success_rate,
             recurrence_rate, open_exceptions, overdue_exceptions,
         from grouped join orders using (week, merchant_id, warehouse_id, channel)
@@ -354,19 +322,22 @@ REPORTS_SQL = {
     "rpt_root_causes": """
         with weekly as (
             select week, root_cause, count(*) as exceptions,
+                any_value(root_cause_owner_team) as owner_team,
                 any_value(suggested_action) as suggested_action,
-            from fct_order_exceptions group by all
+            from fct_order_exceptions where kind = 'failure' group by all
         ),
         by_carrier as (
             select week, root_cause, carrier, count(*) as exceptions,
                 row_number() over (partition by week, root_cause
                                    order by count(*) desc, carrier) as position,
-            from fct_order_exceptions group by week, root_cause, carrier
+            from fct_order_exceptions where kind = 'failure'
+            group by week, root_cause, carrier
         )
         select weekly.week, weekly.root_cause, weekly.exceptions,
             weekly.exceptions / sum(weekly.exceptions) over (partition by weekly.week) as share,
             coalesce(previous.exceptions, 0) as exceptions_last_week,
             weekly.exceptions - coalesce(previous.exceptions, 0) as change_vs_last_week,
+            weekly.owner_team,
             'carrier' as top_dimension, by_carrier.carrier as top_dimension_value,
             by_carrier.exceptions / weekly.exceptions as top_contribution,
             weekly.suggested_action,
@@ -379,15 +350,17 @@ REPORTS_SQL = {
             and by_carrier.root_cause = weekly.root_cause and by_carrier.position = 1
     """,
     "rpt_exception_attribution": """
-        with long as (
+        with failures as (
+            select * from fct_order_exceptions where kind = 'failure'
+        ),
+        long as (
             select week, family, 'merchant' as dimension, merchant_id as dimension_value
-            from fct_order_exceptions
-            union all select week, family, 'warehouse', warehouse_id from fct_order_exceptions
-            union all select week, family, 'channel', channel from fct_order_exceptions
-            union all select week, family, 'carrier', carrier from fct_order_exceptions
-            union all select week, family, 'province', province from fct_order_exceptions
-            union all select week, family, 'sku', sku from fct_order_exceptions
-                where sku is not null
+            from failures
+            union all select week, family, 'warehouse', warehouse_id from failures
+            union all select week, family, 'channel', channel from failures
+            union all select week, family, 'carrier', carrier from failures
+            union all select week, family, 'province', province from failures
+            union all select week, family, 'sku', sku from failures where sku is not null
         ),
         counted as (
             select week, family, dimension, dimension_value, count(*) as exceptions,
@@ -411,25 +384,116 @@ REPORTS_SQL = {
                                order by abs(change) desc, dimension, dimension_value) as rank,
         from compared
     """,
+    "rpt_exception_coverage": """
+        with orders as (
+            select week, merchant_id, warehouse_id, channel, count(*) as orders,
+            from fct_orders group by all
+        )
+        select orders.week, orders.merchant_id, orders.warehouse_id, orders.channel,
+            rules.exception_type, orders.orders,
+            case when rules.judged then orders.orders else 0 end as orders_assessed,
+        from orders
+        join rule_coverage as rules using (merchant_id)
+    """,
 }
 
 
+def _rule_coverage(merchants: list[str]) -> pd.DataFrame:
+    """Which rule can judge which merchant's orders (their source's inputs)."""
+    return pd.DataFrame(
+        [
+            {"merchant_id": merchant, "exception_type": code, "judged": _assessed(code, merchant)}
+            for merchant in merchants
+            for code in CATALOGUE
+        ]
+    )
+
+
+def _source_coverage(orders: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (profile, merchant), group in orders.groupby(["source_profile", "merchant_id"]):
+        lacking = MARKETPLACE_LACKS if merchant == MARKETPLACE_MERCHANT else ()
+        for code in catalogue.rule_inputs():
+            switched_off = sorted(c for c, kind in CATALOGUE.items() if code in kind.inputs)
+            rows.append(
+                {
+                    "source_profile": profile,
+                    "merchant_id": merchant,
+                    "orders": len(group),
+                    "input": code,
+                    "is_provided": code not in lacking,
+                    "evidence": "declared missing by the profile"
+                    if code in lacking
+                    else "seen in the data",
+                    "rules_not_assessed": ", ".join(switched_off) if code in lacking else None,
+                }
+            )
+    return pd.DataFrame(rows)[SERVING_CONTRACT["rpt_source_coverage"]]
+
+
+def _week_maturity(orders: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+    """Each week and failure family: mature once its window has passed since the week's end
+    (Monday 00:00 Beijing after it); the share visible grows with the age of its orders."""
+    rows = []
+    for week, group in orders.groupby("week"):
+        start = min(group["placed_at"]) + BEIJING
+        monday = datetime(start.year, start.month, start.day) - timedelta(days=start.weekday())
+        week_end = monday + timedelta(days=7) - BEIJING
+        family_rows = []
+        for family in FAMILIES:
+            if catalogue.families()[family].kind != "failure":
+                continue
+            days = OBSERVATION_DAYS[family]
+            matures_at = week_end + timedelta(days=days)
+            ages = (as_of - group["placed_at"]).dt.total_seconds() / 86400
+            visible = (
+                1.0 if matures_at <= as_of else float((ages / max(days, 0.01)).clip(0, 1).mean())
+            )
+            family_rows.append((family, days, matures_at, matures_at <= as_of, visible))
+        for family, days, matures_at, mature, visible in family_rows:
+            rows.append((week, monday.date(), week_end, family, days, matures_at, mature, visible))
+        rows.append(
+            (
+                week,
+                monday.date(),
+                week_end,
+                "all",
+                max(row[1] for row in family_rows),
+                max(row[2] for row in family_rows),
+                all(row[3] for row in family_rows),
+                sum(row[4] for row in family_rows) / len(family_rows),
+            )
+        )
+    frame = pd.DataFrame(rows, columns=SERVING_CONTRACT["rpt_week_maturity"][:-1])
+    frame["as_of"] = as_of
+    for column in ("week_end_at", "matures_at", "as_of"):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+    return frame
+
+
 def _dim_exception_types() -> pd.DataFrame:
+    """The catalogue's sub-types, as dim_exception_types exports them."""
     return pd.DataFrame(
         [
             {
                 "exception_type": code,
-                "family": family,
-                "priority": priority,
-                "sla_hours": float(sla),
-                "owner_team": team,
-                "handling_guideline": f"Handle {code} within {sla} h",
-                "root_cause": cause,
-                "suggested_action": ACTIONS[cause],
+                "family": kind.family,
+                "kind": kind.kind,
+                "priority": kind.priority,
+                "sla_hours": kind.sla_hours,
+                "sla_measures": kind.sla_measures,
+                "owner_team": kind.owner_team,
+                "handling_guideline": kind.guidelines["en"],
+                "root_cause": kind.root_cause,
+                "root_cause_owner_team": OWNERS[kind.root_cause],
+                "suggested_action": kind.actions["en"],
+                "recurrence_key_type": kind.recurrence_key,
+                "inputs": ";".join(kind.inputs),
+                "explained_by": ";".join(kind.explained_by),
             }
-            for code, (family, priority, sla, team, cause, _, _) in EXCEPTION_TYPES.items()
+            for code, kind in CATALOGUE.items()
         ]
-    )
+    )[SERVING_CONTRACT["dim_exception_types"]]
 
 
 def _timeline(orders: pd.DataFrame, exceptions: pd.DataFrame) -> pd.DataFrame:
@@ -614,10 +678,13 @@ def build_marts(directory: Path, seed: int = 7, orders_per_day: int = 30) -> dic
         "rpt_ingestion_health": _ingestion_health(as_of),
         "rpt_quarantine": _quarantine(as_of),
         "asset_checks": _asset_checks(as_of),
+        "rpt_week_maturity": _week_maturity(orders, as_of),
+        "rpt_source_coverage": _source_coverage(orders),
     }
     database = duckdb.connect()
     database.register("fct_orders", fct_orders)
     database.register("fct_order_exceptions", fct_order_exceptions)
+    database.register("rule_coverage", _rule_coverage(sorted(MERCHANTS)))
     for name, sql in REPORTS_SQL.items():
         try:
             marts[name] = database.execute(sql).df()

@@ -24,6 +24,7 @@ from dashboards.components.formatting import (
 )
 from dashboards.components.theme import FAMILY_COLOURS
 from dashboards.i18n import LANGUAGES, Catalogue, configured_language
+from pipelines.catalogue import exception_types
 
 CATALOGUES = Path(__file__).resolve().parents[2] / "dashboards" / "i18n"
 ZH, EN = Catalogue("zh-CN"), Catalogue("en")
@@ -79,13 +80,7 @@ def test_both_catalogues_have_the_same_keys_and_name_every_exception_type():
 
 
 def test_every_root_cause_of_the_rules_has_a_name_and_an_action():
-    rules = yaml.safe_load(
-        (
-            Path(__file__).resolve().parents[2]
-            / "dbt_project/models/intermediate/exceptions/rules/_rules__models.yml"
-        ).read_text(encoding="utf-8")
-    )
-    causes = {model["config"]["meta"]["root_cause"] for model in rules["models"]}
+    causes = {kind.root_cause for kind in exception_types().values()}
     assert len(causes) >= 10
     for catalogue in (ZH, EN):
         for cause in causes:
@@ -166,32 +161,54 @@ def test_a_family_has_one_colour_in_every_chart():
     assert dict(zip(treemap.labels, treemap.values, strict=True))["物流异常"] == 30
 
 
-def test_pareto_orders_causes_and_ends_at_the_whole():
+def test_pareto_orders_causes_names_their_owner_and_ends_at_the_whole():
     causes = pd.DataFrame(
         {
             "root_cause": ["picking_error", "carrier_capacity"],
             "exceptions": [5, 15],
             "cumulative_share": [1.0, 0.75],
+            "owner_team": ["warehouse", "warehouse"],
         }
     )
     bars, line = charts.root_cause_pareto(causes, EN).data
-    assert list(bars.x) == ["Carrier capacity", "Picking and packing checks"]
+    assert list(bars.x) == [
+        "Carrier capacity<br>(Warehouse)",
+        "Picking and packing checks<br>(Warehouse)",
+    ]
     assert list(line.y) == [0.75, 1.0]
 
 
-def test_handling_chart_marks_each_sla():
+def test_sla_chart_compares_first_response_with_the_first_response_sla():
     handling = pd.DataFrame(
         {
             "family": ["inventory"],
             "exception_type": ["out_of_stock"],
-            "median_handling_hours": [0.8],
-            "p90_handling_hours": [2.5],
+            "median_response_hours": [0.8],
+            "p90_response_hours": [2.5],
             "sla_hours": [1.0],
+            # resolution is another measure: it must not be the bar
+            "median_resolution_hours": [30.0],
         }
     )
-    median, p90, sla = charts.handling_against_sla(handling, ZH).data
+    median, p90, sla = charts.response_against_sla(handling, ZH).data
     assert (list(median.y), list(median.x), list(sla.x)) == (["缺货"], [0.8], [1.0])
-    assert p90.name == "P90" and sla.name == "SLA 时限"
+    assert (median.name, p90.name, sla.name) == ("首次响应中位数", "首次响应 P90", "首次响应时限")
+
+
+def test_trend_draws_a_provisional_week_apart():
+    trend = pd.DataFrame(
+        {
+            "week": ["2026-W45", "2026-W46", "2026-W47"],
+            "family": ["logistics"] * 3,
+            "exception_rate": [0.03, 0.031, 0.004],
+            "is_provisional": [False, False, True],
+        }
+    )
+    settled, young = charts.family_trend(trend, EN).data
+    assert list(settled.x) == ["2026-W45", "2026-W46"]
+    # the young week hangs off the last settled one, dashed and faded
+    assert list(young.x) == ["2026-W46", "2026-W47"]
+    assert young.line.dash == "dash" and young.opacity < 1
 
 
 def test_heatmap_puts_the_biggest_value_first():
@@ -229,11 +246,12 @@ def test_every_chart_builds_in_every_language(language):
     assert charts.order_timeline(events, texts).data[0].y == (texts.name("source", "order"),)
     changes = pd.DataFrame(
         {
-            "family": ["logistics"],
+            "root_cause": ["carrier_capacity"],
             "dimension": ["carrier"],
             "dimension_value": ["zto"],
             "change": [7],
         }
     )
-    label = charts.attribution(changes, texts).data[0].y[0]
-    assert texts.name("family", "logistics") in label and texts.name("carrier", "zto") in label
+    label = charts.what_changed(changes, texts).data[0].y[0]
+    assert texts.name("root_cause", "carrier_capacity") in label
+    assert texts.name("carrier", "zto") in label

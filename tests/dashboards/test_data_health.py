@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from app_helpers import assert_no_exception, metrics, shown_texts, table_with
 
+from dashboards import data
+
 
 def test_ingestion_quarantine_and_checks_match_the_marts(open_page, read_mart):
     app = open_page("data_health")
@@ -27,7 +29,8 @@ def test_ingestion_quarantine_and_checks_match_the_marts(open_page, read_mart):
     assert shown_checks["结果"].iloc[0] == "未通过"  # failures on top
 
     freshness = table_with(app, "数据集市", "更新时间")
-    assert len(freshness) == 12 and freshness["大小"].str.contains("KB").all()
+    assert len(freshness) == len(data.MARTS) + 1  # and the asset checks
+    assert freshness["大小"].str.contains("KB").all()
 
 
 def test_missing_asset_checks_says_how_to_get_them(open_page, marts, tmp_path, monkeypatch):
@@ -42,3 +45,26 @@ def test_missing_asset_checks_says_how_to_get_them(open_page, marts, tmp_path, m
     assert any(
         "make pipeline" in text and "asset_checks.parquet" in text for text in shown_texts(app.info)
     )
+
+
+def test_each_sources_missing_inputs_and_the_rules_they_switch_off(open_page, read_mart):
+    from marts_fixture import MARKETPLACE_LACKS, MARKETPLACE_MERCHANT
+
+    from dashboards.i18n import Catalogue
+
+    zh = Catalogue("zh-CN")
+    app = open_page("data_health")
+    coverage = read_mart("rpt_source_coverage")
+
+    shown = table_with(app, "所需信息", "未能判断的子类型")
+    assert sorted(shown["所需信息"]) == sorted(zh.name("input", i) for i in MARKETPLACE_LACKS)
+    assert set(shown["商家编号"]) == {MARKETPLACE_MERCHANT}
+    receipts = shown[shown["所需信息"] == zh.name("input", "warehouse_receipts")]
+    switched_off = receipts["未能判断的子类型"].iloc[0]
+    for code in (
+        coverage.loc[coverage["input"] == "warehouse_receipts", "rules_not_assessed"]
+        .dropna()
+        .iloc[0]
+        .split(", ")
+    ):
+        assert zh.name("exception_type", code) in switched_off

@@ -7,9 +7,9 @@ from marts_fixture import LAST_COMPLETE_WEEK
 
 
 def test_the_list_holds_the_weeks_exceptions_open_and_overdue_first(open_page, read_mart):
-    app = open_page("exception_list", week="2026-W44")
+    app = open_page("exception_list", week="2026-W45")
     exceptions = read_mart("fct_order_exceptions")
-    week = exceptions[exceptions["week"] == "2026-W44"]
+    week = exceptions[exceptions["week"] == "2026-W45"]
     assert week["is_overdue"].any()
 
     listed = table_with(app, "订单号", "已超时", "未关闭")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from app_helpers import assert_no_exception, shown_texts, table_with
 from marts_fixture import LAST_COMPLETE_WEEK
 
@@ -50,3 +51,26 @@ def test_drill_from_a_carrier_opens_its_exceptions(open_page, read_mart):
     listed = table_with(app, "订单号", "快递公司")
     assert len(listed) == len(expected)
     assert set(listed["快递公司"]) == {"中通"}
+
+
+def test_each_sub_type_shows_its_owner_and_the_share_of_orders_it_judged(open_page, read_mart):
+    from marts_fixture import CATALOGUE, MARKETPLACE_MERCHANT, OWNERS
+
+    from dashboards.i18n import Catalogue
+
+    zh = Catalogue("zh-CN")
+    app = open_page("root_causes")
+    orders = read_mart("fct_orders")
+    week = orders[orders["week"] == WEEK]
+    judged = 1 - (week["merchant_id"] == MARKETPLACE_MERCHANT).mean()
+
+    overview = table_with(app, "异常子类型", "责任团队", "判断覆盖率")
+    assert len(overview) == len(CATALOGUE)
+    rows = {row[0]: row for row in overview.itertuples(index=False)}
+    missing_in_wms = rows[zh.name("exception_type", "missing_in_wms")]
+    assert missing_in_wms[overview.columns.get_loc("判断覆盖率")] == pytest.approx(judged * 100)
+    late = rows[zh.name("exception_type", "late_handoff")]
+    assert late[overview.columns.get_loc("判断覆盖率")] == pytest.approx(100)
+    assert late[overview.columns.get_loc("责任团队")] == zh.name(
+        "owner_team", OWNERS[CATALOGUE["late_handoff"].root_cause]
+    )

@@ -28,7 +28,11 @@ BOOKKEEPING_TABLES = {
         "status": "varchar",
         "message": "varchar",
         "ingested_at": "timestamp",
+        "rows_skipped": "bigint",
+        "skip_reasons": "varchar",
+        "columns_not_provided": "varchar",
     },
+    "profile_inputs": {"profile": "varchar", "input": "varchar", "is_provided": "boolean"},
     "quarantine": {
         "domain": "varchar",
         "table_name": "varchar",

@@ -22,42 +22,35 @@ from raw_fixture import load_raw_fixture
 RULE = "int_exception__signature_required"
 
 
-def readme_rule_sql() -> str:
-    """The rule model exactly as the README shows it."""
+def readme_block(language: str, after: str) -> str:
+    """The first fenced block of a language after a phrase of the README's new-rule recipe,
+    exactly as the README shows it."""
     readme = (settings.PROJECT_ROOT / "README.md").read_text("utf-8")
-    section = readme[readme.index(f"{RULE}.sql`:") :]
-    block = re.search(r"```sql\n(.*?)```", section, re.DOTALL)[1]
+    section = readme[readme.index("### Adding a merchant rule") :]
+    section = section[section.index(after) :]
+    block = re.search(rf"```{language}\n(.*?)```", section, re.DOTALL)[1]
     return "\n".join(line.removeprefix("   ") for line in block.splitlines()) + "\n"
 
 
 def add_rule_files(project: Path, *, declare_in_union: bool) -> None:
+    """The README's steps, from the README's own text."""
     rules = project / "models" / "intermediate" / "exceptions" / "rules"
-    (rules / f"{RULE}.sql").write_text(readme_rule_sql(), "utf-8")
+    (rules / f"{RULE}.sql").write_text(readme_block("sql", f"{RULE}.sql`:"), "utf-8")
+    with (project / "seeds" / "exception_catalogue.csv").open("a", encoding="utf-8") as seed:
+        seed.write(readme_block("csv", "seeds/exception_catalogue.csv"))
     models_yaml = rules / "_rules__models.yml"
     document = yaml.safe_load(models_yaml.read_text("utf-8"))
     document["models"].append(
         {
             "name": RULE,
             "description": "One row per order over signature_amount of a merchant that asked.",
-            "config": {
-                "meta": {
-                    "family": "special",
-                    "code": "signature_required",
-                    "priority": "P4",
-                    "sla_hours": 4,
-                    "owner_team": "warehouse",
-                    "root_cause": "special_request_handling",
-                    "recurrence_key": "merchant",
-                    "handling_guideline": "Book the parcel with signature on delivery.",
-                    "suggested_action": "Offer signed delivery as a paid option at checkout.",
-                }
-            },
         }
     )
+    document["unit_tests"] += yaml.safe_load(readme_block("yaml", "Its unit test"))
     models_yaml.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
     project_yaml = project / "dbt_project.yml"
     config = yaml.safe_load(project_yaml.read_text("utf-8"))
-    config["vars"]["signature_amount"] = 99  # every fixture order is 100.00 CNY
+    config["vars"]["signature_amount"] = 2000
     project_yaml.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     with (project / "seeds" / "merchant_custom_rules.csv").open("a", encoding="utf-8") as seed:
         seed.write("M1,signature_required\n")
@@ -89,21 +82,30 @@ def test_a_new_merchant_rule_reaches_the_marts(tmp_path: Path):
     add_rule_files(project, declare_in_union=True)
     warehouse = tmp_path / "warehouse.duckdb"
     load_raw_fixture(warehouse, FIXTURE_DIR)
+    with duckdb.connect(str(warehouse)) as connection:
+        # every fixture order is 100.00: one order of each merchant goes over the amount
+        connection.execute(
+            "update raw.orders set order_amount = 2500 where order_id in ('A2', 'A4')"
+        )
 
-    built = dbt(project, warehouse, "build", "--exclude", "test_type:unit")
+    built = dbt(project, warehouse, "build")
     assert built.returncode == 0, built.stdout[-3000:]
 
+    assert "PASS signature_required_flags_only_matching_orders" in re.sub(
+        r"\s+", " ", built.stdout.replace("int_exception__signature_required::", "")
+    )
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         flagged = connection.execute(
-            "select distinct merchant_id from marts.fct_order_exceptions"
+            "select order_id from marts.fct_order_exceptions"
             " where exception_type = 'signature_required'"
         ).fetchall()
         configured = connection.execute(
-            "select family, owner_team from marts.dim_exception_types"
+            "select family, kind, owner_team from marts.dim_exception_types"
             " where exception_type = 'signature_required'"
         ).fetchall()
-    assert flagged == [("M1",)]  # the merchant that asked, and only it
-    assert configured == [("special", "warehouse")]
+    # A2 (M1, asked, over the amount); not A4 (M2 did not ask), not M1's 100.00 orders
+    assert flagged == [("A2",)]
+    assert configured == [("special", "special_request", "warehouse")]
 
 
 def test_a_rule_missing_from_the_union_stops_the_build_with_the_fix(tmp_path: Path):

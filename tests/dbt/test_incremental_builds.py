@@ -24,9 +24,9 @@ import pytest
 
 from pipelines import settings
 from pipelines.contract import load_contract
-from pipelines.defs.ingestion.files import partition_day_of
 from pipelines.defs.ingestion.landing import ingest_table
 from pipelines.generator import generate
+from pipelines.inbox import partition_day_of
 
 DBT = Path(sys.executable).parent / "dbt"
 FIRST_DAY = date(2026, 11, 1)

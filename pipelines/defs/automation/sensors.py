@@ -16,9 +16,9 @@ import dagster as dg
 
 from pipelines import settings
 from pipelines.defs.automation.jobs import daily_build
-from pipelines.defs.ingestion.files import inbox_files, partition_day_of
 from pipelines.defs.partitions import DAILY_PARTITIONS
 from pipelines.defs.quality.results import record_run
+from pipelines.inbox import inbox_files, partition_day_of
 
 # A file modified in the last few seconds may still be being copied: it waits a tick.
 SETTLE_SECONDS = 5

@@ -27,7 +27,6 @@ import pyarrow.compute as pc
 
 from pipelines import settings
 from pipelines.contract import DOMAINS, LINEAGE_COLUMNS, Table, load_contract
-from pipelines.defs.ingestion.files import DAY_IN_NAME, file_hash, inbox_files, partition_day_of
 from pipelines.defs.ingestion.profiles import (
     LookupSource,
     SourceProfile,
@@ -56,6 +55,7 @@ from pipelines.defs.ingestion.validation import (
     source_time_zone,
     sql_type,
 )
+from pipelines.inbox import DAY_IN_NAME, file_hash, inbox_files, partition_day_of
 
 LEDGER_DDL = """
 create table if not exists raw.ingested_files (
@@ -93,6 +93,13 @@ create table if not exists raw.quarantine (
     raw_record varchar,
     file_hash varchar,
     quarantined_at timestamp,
+)
+"""
+PROFILE_INPUTS_DDL = """
+create table if not exists raw.profile_inputs (
+    profile varchar,
+    input varchar,
+    is_provided boolean,
 )
 """
 CURRENT_STATUSES = ("loaded", "replaced")
@@ -184,6 +191,24 @@ def ensure_tables(connection: duckdb.DuckDBPyConnection, table: Table) -> None:
     for name, kind in LEDGER_ADDED_COLUMNS.items():
         connection.execute(f"alter table raw.ingested_files add column if not exists {name} {kind}")
     connection.execute(QUARANTINE_DDL)
+    connection.execute(PROFILE_INPUTS_DDL)
+
+
+def record_profile_inputs(
+    connection: duckdb.DuckDBPyConnection, profiles: list[SourceProfile]
+) -> None:
+    """What each profile declares its source can or cannot show (its `inputs:` section), as
+    the rules' coverage reads it; rewritten from the profiles on every ingestion."""
+    declared = [
+        (profile.name, name, provided)
+        for profile in profiles
+        for name, provided in profile.inputs.items()
+    ]
+    connection.execute("begin")
+    connection.execute("delete from raw.profile_inputs")
+    if declared:
+        connection.executemany("insert into raw.profile_inputs values (?, ?, ?)", declared)
+    connection.execute("commit")
 
 
 def _record_ledger(
@@ -793,6 +818,7 @@ def ingest_table(
     profiles = profiles if profiles is not None else load_profiles(settings.profiles_dir())
     days = set(partition_days) if partition_days is not None else None
     ensure_tables(connection, table)
+    record_profile_inputs(connection, profiles)
     summary = IngestionSummary(table_name)
     claimed = files_of_table(table, inbox, profiles, days, summary)
     summary.files.extend(_ingest_in_transactions(connection, table, claimed, inbox))

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from pipelines.defs.automation.sensors import inbox_sensor
-from pipelines.defs.ingestion.files import partition_day_of
+from pipelines.inbox import partition_day_of
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

@@ -88,6 +88,7 @@ resolved as (
         exception_types.sla_hours,
         exception_types.owner_team,
         exception_types.root_cause,
+        exception_types.root_cause_owner_team,
         exception_types.suggested_action,
         exception_types.recurrence_key_type,
         logged_response.first_action_at is not null as has_handling_log,

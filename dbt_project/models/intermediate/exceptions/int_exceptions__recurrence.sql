@@ -17,6 +17,7 @@ keyed as (
         exceptions.exception_type,
         exceptions.detected_at,
         exceptions.recurrence_key_type,
+        {{ threshold('orders', 'recurrence_window_days') }} as recurrence_window_days,
         case exceptions.recurrence_key_type
             when 'customer_phone'
                 then
@@ -54,7 +55,7 @@ final as (
         previous_detected_at,
         coalesce(
             {{ elapsed_seconds('previous_detected_at', 'detected_at') }}
-            <= {{ var('recurrence_window_days') }} * 86400,
+            <= recurrence_window_days * 86400,
             false
         ) as is_recurrence
     from with_previous

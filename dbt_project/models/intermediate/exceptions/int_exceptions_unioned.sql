@@ -47,11 +47,9 @@ with
 
 rule_rows as (
     {% for node in rules -%}
-    {%- set meta = exception_rule_meta(node) %}
     select
         order_id,
-        {{ sql_string(meta.code) }} as exception_type,
-        {{ sql_string(meta.family) }} as family,
+        {{ sql_string(exception_rule_code(node)) }} as exception_type,
         sku,
         detected_at
     from {{ ref(node.name) }}
@@ -60,11 +58,39 @@ rule_rows as (
     select
         cast(null as {{ dbt.type_string() }}) as order_id,
         cast(null as {{ dbt.type_string() }}) as exception_type,
-        cast(null as {{ dbt.type_string() }}) as family,
         cast(null as {{ dbt.type_string() }}) as sku,
         cast(null as {{ dbt.type_timestamp() }}) as detected_at
     where false
     {%- endfor %}
+),
+
+exception_types as (
+    select * from {{ ref('int_exception_types') }}
+),
+
+orders as (
+    select order_id, source_profile, merchant_id from {{ ref('int_orders__context') }}
+),
+
+coverage as (
+    select * from {{ ref('int_sources__rule_coverage') }}
+),
+
+-- a rule judges only the orders whose source provides what it needs
+assessed as (
+    select
+        rule_rows.*,
+        exception_types.family,
+        exception_types.kind
+    from rule_rows
+    inner join exception_types on rule_rows.exception_type = exception_types.exception_type
+    inner join orders on rule_rows.order_id = orders.order_id
+    inner join coverage
+        on
+            orders.source_profile = coverage.source_profile
+            and orders.merchant_id = coverage.merchant_id
+            and rule_rows.exception_type = coverage.exception_type
+    where coverage.is_assessed
 ),
 
 final as (
@@ -73,9 +99,10 @@ final as (
         order_id,
         exception_type,
         family,
+        kind,
         sku,
         detected_at
-    from rule_rows
+    from assessed
 )
 
 select * from final

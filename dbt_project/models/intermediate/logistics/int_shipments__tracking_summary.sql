@@ -25,6 +25,8 @@ event_times as (
         min(case when event_type = 'returned' then event_at end) as first_returned_at,
         min(case when event_type in ('lost', 'damaged') then event_at end) as first_lost_or_damaged_at,
         min(case when is_terminal then event_at end) as first_terminal_at,
+        min(case when event_type in ('in_transit', 'out_for_delivery') then event_at end)
+            as first_intermediate_scan_at,
         max(event_at) as last_event_at,
         count(*) as tracking_events
     from tracking_events
@@ -46,6 +48,7 @@ final as (
         event_times.first_returned_at,
         event_times.first_lost_or_damaged_at,
         event_times.first_terminal_at,
+        event_times.first_intermediate_scan_at,
         event_times.last_event_at,
         coalesce(event_times.tracking_events, 0) as tracking_events
     from shipments

@@ -36,6 +36,8 @@ final as (
         orders.warehouse_id,
         orders.placed_at,
         orders.placed_date,
+        orders.safety_stock_margin,
+        orders.stock_mismatch_tolerance,
         -- the product code is the SKU up to its first dash (product-size-colour)
         {{ dbt.split_part('order_lines.sku', "'-'", 1) }} as product_code,
         skus.sku is not null as is_known_sku,

@@ -8,12 +8,18 @@ final as (
     select
         exception_type,
         family,
+        kind,
         priority,
         sla_hours,
+        sla_measures,
         owner_team,
         handling_guideline,
         root_cause,
-        suggested_action
+        root_cause_owner_team,
+        suggested_action,
+        recurrence_key_type,
+        inputs,
+        explained_by
     from exception_types
 )
 

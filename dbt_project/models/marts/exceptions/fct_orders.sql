@@ -1,4 +1,3 @@
-{%- set families = ['payment', 'info', 'inventory', 'logistics', 'fulfilment', 'system', 'special'] %}
 {{ config(materialized='incremental', incremental_strategy='rebuild_orders',
           meta={'rebuild_scope': 'exceptions'}) }}
 -- depends_on: {{ ref('int_exceptions__rebuild_scope') }}
@@ -24,14 +23,13 @@ delivered as (
     group by order_id
 ),
 
+-- failures (something went wrong) and special requests (work to do) are counted apart
 exceptions_per_order as (
     select
         order_id,
         count(*) as exception_count,
-    {% for family in families -%}
-        max(case when family = '{{ family }}' then 1 else 0 end) = 1
-            as has_{{ family }}_exception{{ ',' if not loop.last }}  -- noqa: LT02
-    {% endfor %}
+        sum(case when kind = 'failure' then 1 else 0 end) as failure_count,
+        sum(case when kind = 'special_request' then 1 else 0 end) as special_request_count
     from exceptions
     group by order_id
 ),
@@ -45,6 +43,9 @@ final as (
         orders.channel,
         orders.carrier,
         orders.province,
+        orders.country,
+        orders.payment_method,
+        orders.source_profile,
         orders.placed_at,
         orders.week,
         -- the order log ends at shipped; the carrier tells us when it arrived
@@ -53,11 +54,10 @@ final as (
             else orders.order_status
         end as order_status,
         coalesce(exceptions_per_order.exception_count, 0) as exception_count,
-        coalesce(exceptions_per_order.exception_count, 0) > 0 as has_exception,
-    {% for family in families -%}
-        coalesce(exceptions_per_order.has_{{ family }}_exception, false)
-            as has_{{ family }}_exception{{ ',' if not loop.last }}  -- noqa: LT02
-    {% endfor %}
+        coalesce(exceptions_per_order.failure_count, 0) as failure_count,
+        coalesce(exceptions_per_order.failure_count, 0) > 0 as has_failure,
+        coalesce(exceptions_per_order.special_request_count, 0) as special_request_count,
+        coalesce(exceptions_per_order.special_request_count, 0) > 0 as has_special_request
     from orders
     left join exceptions_per_order on orders.order_id = exceptions_per_order.order_id
     left join delivered on orders.order_id = delivered.order_id

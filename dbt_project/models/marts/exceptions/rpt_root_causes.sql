@@ -2,6 +2,11 @@ with
 
 exceptions as (
     select * from {{ ref('fct_order_exceptions') }}
+    where kind = 'failure'
+),
+
+root_causes as (
+    select * from {{ ref('root_causes') }}
 ),
 
 changes as (
@@ -9,16 +14,34 @@ changes as (
     where group_type = 'root_cause'
 ),
 
--- any one dimension partitions the root cause's exceptions, so its sums are the totals
+-- the failures of each root cause this week and last (a dimension may leave some out: a
+-- payment failure has no carrier, so the counts come from the facts)
+weekly_counts as (
+    select
+        week_start,
+        {{ iso_week_label('week_start') }} as week,  -- noqa: RF04
+        root_cause,
+        count(*) as exceptions
+    from (
+        select
+            {{ iso_week_start(local_date('placed_at')) }} as week_start,
+            root_cause
+        from exceptions
+    ) as by_week
+    group by week_start, root_cause
+),
+
 root_cause_weeks as (
     select
-        week,
-        group_value as root_cause,
-        cast(sum(exceptions) as bigint) as exceptions,
-        cast(sum(exceptions_last_week) as bigint) as exceptions_last_week
-    from changes
-    where dimension = 'merchant'
-    group by week, group_value
+        this_week.week,
+        this_week.root_cause,
+        cast(this_week.exceptions as bigint) as exceptions,
+        cast(coalesce(last_week.exceptions, 0) as bigint) as exceptions_last_week
+    from weekly_counts as this_week
+    left join weekly_counts as last_week
+        on
+            this_week.root_cause = last_week.root_cause
+            and this_week.week_start = cast({{ dbt.dateadd('day', 7, 'last_week.week_start') }} as date)
 ),
 
 week_totals as (
@@ -29,7 +52,7 @@ week_totals as (
     group by week
 ),
 
--- the known dimension value that explains most of the change ('unknown' explains nothing)
+-- the dimension value that explains most of the change
 top_driver as (
     select
         week,
@@ -38,7 +61,6 @@ top_driver as (
         dimension_value as top_dimension_value,
         contribution_share as top_contribution
     from changes
-    where dimension_value <> 'unknown'
     qualify row_number() over (
         partition by week, group_value
         order by
@@ -86,6 +108,7 @@ final as (
         end as share,  -- noqa: RF04
         root_cause_weeks.exceptions_last_week,
         root_cause_weeks.exceptions - root_cause_weeks.exceptions_last_week as change_vs_last_week,
+        root_causes.owner_team,
         top_driver.top_dimension,
         top_driver.top_dimension_value,
         top_driver.top_contribution,
@@ -101,6 +124,7 @@ final as (
             root_cause_weeks.week = top_action.week
             and root_cause_weeks.root_cause = top_action.root_cause
     left join action_any_week on root_cause_weeks.root_cause = action_any_week.root_cause
+    left join root_causes on root_cause_weeks.root_cause = root_causes.root_cause
 )
 
 select * from final

@@ -26,6 +26,7 @@ exceptions_per_type as (
         warehouse_id,
         channel,
         family,
+        kind,
         exception_type,
         count(*) as exceptions,
         -- handling time counts closed exceptions only; open ones have no end yet
@@ -38,14 +39,16 @@ exceptions_per_type as (
         cast(sum(case when is_open then 1 else 0 end) as bigint) as open_exceptions,
         cast(sum(case when is_overdue then 1 else 0 end) as bigint) as overdue_exceptions
     from exceptions
-    group by week, merchant_id, warehouse_id, channel, family, exception_type
+    group by week, merchant_id, warehouse_id, channel, family, kind, exception_type
 ),
 
+-- a type's share is of the week's failures: special requests are not things that went wrong
 exceptions_per_week as (
     select
         week,
         cast(sum(exceptions) as bigint) as week_exceptions
     from exceptions_per_type
+    where kind = 'failure'
     group by week
 ),
 
@@ -56,13 +59,17 @@ final as (
         exceptions_per_type.warehouse_id,
         exceptions_per_type.channel,
         exceptions_per_type.family,
+        exceptions_per_type.kind,
         exceptions_per_type.exception_type,
         orders_per_slice.orders,
         exceptions_per_type.exceptions,
         cast(exceptions_per_type.exceptions as {{ type_double() }}) / orders_per_slice.orders
             as exception_rate,
-        cast(exceptions_per_type.exceptions as {{ type_double() }})
-        / exceptions_per_week.week_exceptions as type_share,
+        case
+            when exceptions_per_type.kind = 'failure'
+                then cast(exceptions_per_type.exceptions as {{ type_double() }})
+                / exceptions_per_week.week_exceptions
+        end as type_share,
         exceptions_per_type.median_handling_hours,
         exceptions_per_type.p90_handling_hours,
         cast(exceptions_per_type.exceptions_within_sla as {{ type_double() }})
@@ -84,7 +91,7 @@ final as (
             and exceptions_per_type.merchant_id = orders_per_slice.merchant_id
             and exceptions_per_type.warehouse_id = orders_per_slice.warehouse_id
             and exceptions_per_type.channel = orders_per_slice.channel
-    inner join exceptions_per_week on exceptions_per_type.week = exceptions_per_week.week
+    left join exceptions_per_week on exceptions_per_type.week = exceptions_per_week.week
 )
 
 select * from final

@@ -18,6 +18,9 @@ final as (
         rows_read,
         rows_loaded,
         rows_quarantined,
+        coalesce(rows_skipped, 0) as rows_skipped,
+        skip_reasons,
+        columns_not_provided,
         case
             when rows_read > 0
                 then cast(rows_quarantined as {{ type_double() }}) / rows_read

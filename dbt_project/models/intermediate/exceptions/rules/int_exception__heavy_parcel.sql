@@ -20,7 +20,7 @@ final as (
         on
             orders.merchant_id = custom_rules.merchant_id
             and custom_rules.exception_type = 'heavy_parcel'
-    where orders.weight_kg > {{ var('heavy_parcel_kg') }}
+    where orders.weight_kg > {{ threshold('orders', 'heavy_parcel_kg') }}
 )
 
 select * from final

@@ -11,7 +11,8 @@ run as (
 with_deadline as (
     select
         orders.*,
-        {{ dbt.dateadd('minute', var('payment_timeout_minutes'), 'orders.placed_at') }} as payment_deadline_at
+        {{ add_seconds('orders.placed_at', threshold('orders', 'payment_timeout_minutes') ~ ' * 60') }}
+            as payment_deadline_at
     from orders
 ),
 

@@ -21,7 +21,8 @@ final as (
             orders.merchant_id = custom_rules.merchant_id
             and custom_rules.exception_type = 'remote_region_note'
     where
-        orders.province in ({{ sql_list(var('remote_provinces')) }})
+        -- the order's list (seed rule_thresholds may give a merchant its own), else the var's
+        {{ in_list('orders.province', 'orders.remote_provinces', var('remote_provinces')) }}
 )
 
 select * from final

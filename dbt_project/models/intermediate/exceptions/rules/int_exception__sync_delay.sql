@@ -9,9 +9,9 @@ final as (
         orders.order_id,
         'sync_delay' as exception_type,
         cast(null as {{ dbt.type_string() }}) as sku,
-        {{ dbt.dateadd('minute', var('sync_delay_minutes'), 'orders.paid_at') }} as detected_at
+        {{ add_seconds('orders.paid_at', threshold('orders', 'sync_delay_minutes') ~ ' * 60') }} as detected_at
     from orders
-    where orders.first_wms_received_at > {{ dbt.dateadd('minute', var('sync_delay_minutes'), 'orders.paid_at') }}
+    where orders.first_wms_received_at > {{ add_seconds('orders.paid_at', threshold('orders', 'sync_delay_minutes') ~ ' * 60') }}
 )
 
 select * from final

@@ -41,13 +41,23 @@ gaps as (
         and coalesce(sequenced.terminal_events_before, 0) = 0
 ),
 
-stalls as (
+-- the stall threshold of each parcel's order (a merchant or carrier may have its own)
+parcel_thresholds as (
     select
         tracking_number,
-        min({{ dbt.dateadd('hour', var('tracking_stall_hours'), 'event_at') }}) as stalled_at
+        {{ threshold('orders', 'tracking_stall_hours') }} * 3600 as stall_seconds
+    from orders
+    where tracking_number is not null
+),
+
+stalls as (
+    select
+        gaps.tracking_number,
+        min({{ add_seconds('gaps.event_at', 'parcel_thresholds.stall_seconds') }}) as stalled_at
     from gaps
-    where {{ elapsed_seconds('event_at', 'gap_end_at') }} > {{ var('tracking_stall_hours') }} * 3600
-    group by tracking_number
+    inner join parcel_thresholds on gaps.tracking_number = parcel_thresholds.tracking_number
+    where {{ elapsed_seconds('gaps.event_at', 'gaps.gap_end_at') }} > parcel_thresholds.stall_seconds
+    group by gaps.tracking_number
 ),
 
 final as (
