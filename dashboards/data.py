@@ -23,6 +23,7 @@ import streamlit as st
 
 from dashboards.components.formatting import previous_week
 from pipelines import settings
+from pipelines.review_queries import weekly_kpis_sql
 
 CACHE_TTL_SECONDS = 600
 EXCEPTION_LIST_LIMIT = 2_000
@@ -304,79 +305,10 @@ def weekly_kpis(filters: Filters) -> pd.DataFrame:
     return _weekly_kpis(filters.as_key(), comparison_cutoff(filters.week), _signature(names))
 
 
-# Each failure as it stood at a moment (the week's cutoff; as_of when none): detected by then,
-# open if not resolved by then, overdue if its first-response deadline passed unanswered.
-_AS_IT_STOOD = """
-    select
-        *,
-        first_response_at is not null and first_response_at <= cutoff
-            and response_hours <= sla_hours as met_sla_by_cutoff,
-        resolved_at is not null and resolved_at <= cutoff as closed_by_cutoff,
-        (first_response_at is null or first_response_at > cutoff
-            or response_hours > sla_hours)
-            and (resolved_at is null or resolved_at > cutoff)
-            and detected_at + to_seconds(cast(sla_hours * 3600 as bigint)) < cutoff
-            as overdue_by_cutoff,
-    from (
-        select
-            exceptions.*,
-            coalesce(
-                case when exceptions.week = $previous_week then $before_cutoff::timestamp end,
-                $as_of::timestamp
-            ) as cutoff,
-        from read_parquet($exceptions) as exceptions
-        where exceptions.week in ($week, $previous_week) and exceptions.kind = 'failure'
-            and {slice}
-    )
-    where detected_at <= cutoff
-"""
-
-
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _weekly_kpis(key: tuple, before_cutoff: datetime | None, signature: tuple) -> pd.DataFrame:
     filters = Filters(*key)
     paths = _paths("rpt_weekly_kpis", "fct_order_exceptions")
-    sql = f"""
-        with orders as (
-            select week, sum(orders)::bigint as orders,
-            from read_parquet($kpis)
-            where week in ($week, $previous_week) and {_SLICE}
-            group by week
-        ),
-        failures as ({_AS_IT_STOOD.format(slice=_SLICE)}),
-        counts as (
-            select
-                week,
-                count(distinct order_id) as orders_with_exception,
-                count(*) as exceptions,
-                count(*) filter (where not closed_by_cutoff) as open_exceptions,
-                count(*) filter (where overdue_by_cutoff) as overdue_exceptions,
-                count(*) filter (where met_sla_by_cutoff) as exceptions_within_sla,
-                count(*) filter (where closed_by_cutoff) as exceptions_closed,
-                count(*) filter (where closed_by_cutoff and is_success) as successes,
-                count(*) filter (where is_recurrence) as recurrences,
-                median(handling_hours) filter (where closed_by_cutoff) as median_handling_hours,
-            from failures
-            group by week
-        ),
-        final as (
-            select
-                orders.week,
-                orders.orders,
-                coalesce(counts.orders_with_exception, 0) / nullif(orders.orders, 0)
-                    as exception_rate,
-                coalesce(counts.open_exceptions, 0) as open_exceptions,
-                coalesce(counts.overdue_exceptions, 0) as overdue_exceptions,
-                counts.exceptions_within_sla / nullif(counts.exceptions, 0) as sla_met_share,
-                counts.median_handling_hours,
-                counts.recurrences / nullif(counts.exceptions, 0) as recurrence_rate,
-                counts.successes / nullif(counts.exceptions_closed, 0) as success_rate,
-                coalesce(counts.exceptions, 0) as exceptions,
-            from orders
-            left join counts using (week)
-        )
-        select * from final
-    """
     parameters = {
         "kpis": paths["rpt_weekly_kpis"],
         "exceptions": paths["fct_order_exceptions"],
@@ -386,7 +318,7 @@ def _weekly_kpis(key: tuple, before_cutoff: datetime | None, signature: tuple) -
         "as_of": weeks().as_of or datetime(9999, 1, 1),
         **filters.slice_parameters(),
     }
-    return _run(sql, parameters)
+    return _run(weekly_kpis_sql(_SLICE), parameters)
 
 
 def family_trend(filters: Filters, weeks_shown: tuple[str, ...]) -> pd.DataFrame:

@@ -7,7 +7,7 @@ Python, so they cannot leak into a sheet, a chart or the HTML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -16,8 +16,17 @@ import pandas as pd
 
 from pipelines import settings
 from pipelines.defs.exports.naming import previous_week
+from pipelines.review_queries import failures_by_family_sql, weekly_kpis_sql
 
-MARTS = ("fct_order_exceptions", "rpt_weekly_kpis", "rpt_recurring_issues", "dim_exception_types")
+MARTS = (
+    "fct_order_exceptions",
+    "rpt_weekly_kpis",
+    "rpt_recurring_issues",
+    "dim_exception_types",
+    "rpt_week_maturity",
+    "rpt_exception_coverage",
+)
+MERCHANT_SLICE = "merchant_id = $merchant_id"
 TREND_WEEKS = 8
 RECURRING_LOOKBACK_WEEKS = 4
 _SQL_DIR = Path(__file__).with_name("sql")
@@ -45,20 +54,44 @@ class MerchantWeek:
     week: str
     last_week: str
     kpis_by_week: pd.DataFrame  # one row per week of the trend, oldest first
-    exceptions_by_family: pd.DataFrame  # family, this_week, last_week
+    exceptions_by_family: pd.DataFrame  # family, this_week, last_week (failures)
     exceptions: pd.DataFrame
     recurring_issues: pd.DataFrame
     suggested_actions: pd.DataFrame
+    # the week and the one before, compared like with like (pipelines.review_queries)
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # a week whose failures are still appearing, and the share expected to be visible
+    is_provisional: bool = False
+    share_visible: float = 1.0
+    provisional_weeks: tuple[str, ...] = ()
+    # sub-types that could not judge every order of this merchant's week
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def kpis(self, week: str) -> dict[str, float]:
-        """The week's counts and the rates a merchant reads, zeros for a week without orders."""
-        rows = self.kpis_by_week[self.kpis_by_week["week"] == week]
-        counts = {
-            column: float(rows[column].sum())
-            for column in self.kpis_by_week.columns
-            if column not in ("week", "exception_rate")
-        }
+        """The week's counts and the rates a merchant reads, zeros for a week without orders;
+        the week and the one before as compared (the one before at the same age when this
+        week is provisional)."""
+        if week in set(self.comparison.get("week", ())):
+            rows = self.comparison[self.comparison["week"] == week]
+            counts = {column: float(rows[column].sum()) for column in COUNT_COLUMNS}
+        else:
+            rows = self.kpis_by_week[self.kpis_by_week["week"] == week]
+            counts = {column: float(rows[column].sum()) for column in COUNT_COLUMNS}
         return {**counts, **_rates(counts)}
+
+
+COUNT_COLUMNS = (
+    "orders",
+    "orders_with_exception",
+    "exceptions",
+    "open_exceptions",
+    "overdue_exceptions",
+    "exceptions_within_sla",
+    "exceptions_closed",
+    "successes",
+    "recurrences",
+    "special_requests",
+)
 
 
 def _rates(counts: dict[str, float]) -> dict[str, float | None]:
@@ -96,12 +129,13 @@ class MartsReader:
     def close(self) -> None:
         self.connection.close()
 
-    def query(self, name: str, **parameters: object) -> pd.DataFrame:
+    def query(self, name: str, sql: str | None = None, **parameters: object) -> pd.DataFrame:
+        """A query of sql/<name>.sql (or the given sql) with the parameters it uses."""
+        text = sql or _sql(name)
         bound = {name: str(path) for name, path in self.paths.items()}
-        used = {
-            key: value for key, value in {**bound, **parameters}.items() if f"${key}" in _sql(name)
-        }
-        frame = self.connection.execute(_sql(name), used).df()
+        bound |= {"exceptions": bound["fct_order_exceptions"], "kpis": bound["rpt_weekly_kpis"]}
+        used = {key: value for key, value in {**bound, **parameters}.items() if f"${key}" in text}
+        frame = self.connection.execute(text, used).df()
         for column in _TIMESTAMP_COLUMNS:
             if column in frame.columns:
                 frame[column] = _to_local_time(frame[column])
@@ -116,10 +150,34 @@ class MartsReader:
         frame = self.query("merchants_of_week", week=week, merchant_id=None)
         return [_merchant(row) for _, row in frame.iterrows()]
 
+    def maturity(self) -> tuple[dict[str, tuple[bool, float]], object]:
+        """Each week's maturity (is_mature, expected share visible) and as_of."""
+        rows = self.query("week_maturity")
+        maturity = {
+            row.week: (bool(row.is_mature), float(row.expected_share_visible))
+            for row in rows.itertuples(index=False)
+        }
+        return maturity, (rows["as_of"].max() if len(rows) else None)
+
     def merchant_week(self, merchant: Merchant, week: str) -> MerchantWeek:
         last_week = previous_week(week)
         scope = {"merchant_id": merchant.merchant_id, "week": week}
-        by_family = self.query("exceptions_by_family", **scope, last_week=last_week)
+        maturity, as_of = self.maturity()
+        is_mature, share_visible = maturity.get(week, (True, 1.0))
+        # a provisional week meets the week before at the same age
+        before_cutoff = None if is_mature or as_of is None else as_of - pd.Timedelta(days=7)
+        compared = {
+            **scope,
+            "previous_week": last_week,
+            "before_cutoff": before_cutoff,
+            "as_of": as_of if as_of is not None else pd.Timestamp.max,
+        }
+        comparison = self.query("comparison", weekly_kpis_sql(MERCHANT_SLICE), **compared)
+        requests = self.query("special_requests", **scope, last_week=last_week)
+        comparison = comparison.merge(requests, on="week", how="left").fillna(
+            {"special_requests": 0}
+        )
+        by_family = self.query("by_family", failures_by_family_sql(MERCHANT_SLICE), **compared)
         return MerchantWeek(
             merchant=merchant,
             week=week,
@@ -133,6 +191,11 @@ class MartsReader:
                 first_week=previous_week(week, RECURRING_LOOKBACK_WEEKS - 1),
             ),
             suggested_actions=self.query("suggested_actions", **scope),
+            comparison=comparison,
+            is_provisional=not is_mature,
+            share_visible=share_visible,
+            provisional_weeks=tuple(sorted(w for w, (m, _) in maturity.items() if not m)),
+            coverage=self.query("coverage_of_week", **scope),
         )
 
     def _trend(self, merchant_id: str, week: str) -> pd.DataFrame:

@@ -73,6 +73,19 @@ TEXT: dict[str, dict[str, str]] = {
         "overdue": "已超时",
         "closed": "已关闭",
         "no_rows": "本周无记录",
+        "special_requests": "特殊需求数",
+        "kind": "类别",
+        "orders_assessed": "已判断订单",
+        "assessed_share": "判断覆盖率",
+        "sheet_coverage": "判断覆盖",
+        "coverage_note": (
+            "这些异常类型只判断了部分订单：您的数据来源没有提供该规则需要的信息"
+            "（例如没有仓储系统记录或收件人信息）。未判断的订单不计入异常。"
+        ),
+        "provisional_note": (
+            "本周尚未完整：物流和错漏发异常在下单数天后才出现，"
+            "目前预计可见约 {share}。与上周的比较按同期（上周同一时点）计算。"
+        ),
         "share_of_exceptions": "占本周异常",
         "points": "个百分点",
     },
@@ -129,6 +142,22 @@ TEXT: dict[str, dict[str, str]] = {
         "overdue": "overdue",
         "closed": "closed",
         "no_rows": "Nothing this week",
+        "special_requests": "Special requests",
+        "kind": "Kind",
+        "orders_assessed": "Orders assessed",
+        "assessed_share": "Assessed",
+        "sheet_coverage": "Coverage",
+        "coverage_note": (
+            "These exception types judged only part of your orders: your "
+            "data source does not give the rule what it needs (for example "
+            "warehouse-system records or receiver details). Orders not judged "
+            "are not counted as exceptions."
+        ),
+        "provisional_note": (
+            "This week is provisional: logistics and fulfilment exceptions "
+            "appear days after the order, about {share} are expected to be "
+            "visible yet. Last week is compared at the same age."
+        ),
         "share_of_exceptions": "Share of the week's exceptions",
         "points": "pp",
     },
@@ -137,7 +166,15 @@ TEXT: dict[str, dict[str, str]] = {
 # The codes the marts carry are named by the dashboard's catalogue (dashboards/i18n), so a
 # sub-type, family or root cause reads the same in the review meeting and in the merchant's
 # file. Sections are searched in this order; the first that knows the code names it.
-CODE_SECTIONS = ("family", "exception_type", "root_cause", "resolution", "owner_team", "key_type")
+CODE_SECTIONS = (
+    "family",
+    "exception_type",
+    "root_cause",
+    "resolution",
+    "owner_team",
+    "key_type",
+    "kind",
+)
 
 
 @dataclass(frozen=True)

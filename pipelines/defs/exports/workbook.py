@@ -31,6 +31,7 @@ KPI_ROWS: tuple[tuple[str, str], ...] = (
     ("sla_met_share", "rate"),
     ("success_rate", "rate"),
     ("recurrence_rate", "rate"),
+    ("special_requests", "count"),
 )
 
 
@@ -70,7 +71,11 @@ def exception_columns(words: Catalogue) -> list[Column]:
         Column("handling_hours", lambda r: r["handling_hours"], "number", 12),
         Column("is_within_sla", lambda r: yes_no(r["is_within_sla"], words), width=10),
         Column("status", lambda r: exception_status(r, words), width=10),
-        Column("suggested_action", lambda r: r["suggested_action"], width=40),
+        Column(
+            "suggested_action",
+            lambda r: words.action(r["root_cause"], r["suggested_action"]),
+            width=40,
+        ),
     ]
 
 
@@ -91,6 +96,7 @@ def action_columns(words: Catalogue) -> list[Column]:
     return [
         Column("exception_type", lambda r: words.label(r["exception_type"]), width=20),
         Column("family", lambda r: words.label(r["family"])),
+        Column("kind", lambda r: words.label(r["kind"])),
         Column("priority", lambda r: r["priority"], width=8),
         Column("owner_team", lambda r: words.label(r["owner_team"])),
         Column("exceptions", lambda r: r["exceptions"], "int", 10),
@@ -102,7 +108,16 @@ def action_columns(words: Catalogue) -> list[Column]:
             lambda r: words.action(r["root_cause"], r["suggested_action"]),
             width=40,
         ),
-        Column("handling_guideline", lambda r: r["handling_guideline"], width=40),
+    ]
+
+
+def coverage_columns(words: Catalogue) -> list[Column]:
+    return [
+        Column("exception_type", lambda r: words.label(r["exception_type"]), width=20),
+        Column("family", lambda r: words.label(r["family"])),
+        Column("orders", lambda r: r["orders"], "int", 10),
+        Column("orders_assessed", lambda r: r["orders_assessed"], "int", 12),
+        Column("assessed_share", lambda r: r["assessed_share"], "percent", 12),
     ]
 
 
@@ -113,6 +128,7 @@ class _Formats:
             {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
         )
         self.note = book.add_format({"italic": True, "font_color": "#595959"})
+        self.warning = book.add_format({"bold": True, "font_color": "#9C5700"})
         self.int = book.add_format({"num_format": "#,##0"})
         self.number = book.add_format({"num_format": "0.0"})
         self.percent = book.add_format({"num_format": "0.0%"})
@@ -166,6 +182,15 @@ def write_workbook(report: MerchantWeek, words: Catalogue, path: Path) -> dict[s
             words,
             formats,
         ),
+        "coverage": _write_sheet(
+            book,
+            words.text("sheet_coverage"),
+            report.coverage,
+            coverage_columns(words),
+            words,
+            formats,
+            note=words.text("coverage_note"),
+        ),
     }
     book.close()
     return rows
@@ -189,8 +214,15 @@ def _write_summary(
         3, 0, words.text("timezone_note", timezone=settings.reporting_timezone()), formats.note
     )
 
+    if report.is_provisional:
+        sheet.write_string(
+            4,
+            0,
+            words.text("provisional_note", share=f"{report.share_visible:.0%}"),
+            formats.warning,
+        )
     this_week, last_week = report.kpis(report.week), report.kpis(report.last_week)
-    top = 5
+    top = 6
     _write_headers(sheet, top, ["kpi", "this_week", "last_week", "change"], words, formats)
     for offset, (key, kind) in enumerate(KPI_ROWS, start=1):
         row = top + offset
@@ -259,9 +291,12 @@ def _write_sheet(
     columns: Sequence[Column],
     words: Catalogue,
     formats: _Formats,
+    note: str | None = None,
 ) -> int:
     sheet = book.add_worksheet(title)
     _write_headers(sheet, 0, [column.header for column in columns], words, formats)
+    if note:
+        sheet.write_string(len(frame) + 2, 0, note, formats.note)
     for index, column in enumerate(columns):
         sheet.set_column(index, index, column.width)
     records = frame.to_dict("records")

@@ -94,8 +94,11 @@ def exception_rows(
                 "channel": "tmall" if number % 2 else "douyin",
                 "carrier": "SF",
                 "province": "上海",
+                "payment_method": "alipay",
+                "source_profile": "default",
                 "sku": f"SKU-{merchant.prefix}-{number % 2}",
                 "family": family,
+                "kind": "failure",
                 "exception_type": exception_type,
                 "priority": priority,
                 "owner_team": owner_team,
@@ -105,12 +108,14 @@ def exception_rows(
                 "first_response_at": None if is_open else placed_at + timedelta(minutes=20),
                 "resolved_at": resolved_at,
                 "resolution": None if is_open else "shipped",
+                "response_hours": None if is_open else 20 / 60,
                 "handling_hours": handling_hours,
                 "sla_hours": sla_hours,
-                "is_within_sla": None if is_open else handling_hours <= sla_hours,
+                "is_within_sla": False if is_open else sla_hours >= 20 / 60,
                 "is_open": is_open,
                 "is_overdue": is_open and number % 2 == 1,
                 "root_cause": ROOT_CAUSES[exception_type],
+                "root_cause_owner_team": owner_team,
                 "suggested_action": f"action for {exception_type}",
                 "recurrence_key": merchant.phone,
                 "is_recurrence": number > 0,
@@ -142,6 +147,10 @@ def kpi_rows(merchant: FixtureMerchant, exceptions: pd.DataFrame) -> list[dict]:
                 "exceptions_closed": int((~group["is_open"]).sum()),
                 "successes": int(group["is_success"].sum()),
                 "recurrences": int(group["is_recurrence"].sum()),
+                "orders_with_special_request": 0,
+                "special_requests": 0,
+                "special_requests_within_sla": 0,
+                "open_special_requests": 0,
             }
         )
     return rows
@@ -197,18 +206,64 @@ def write_marts(folder: Path, merchants: list[FixtureMerchant]) -> pd.DataFrame:
             {
                 "exception_type": code,
                 "family": family,
+                "kind": "failure",
                 "priority": priority,
                 "sla_hours": sla,
+                "sla_measures": "first_response",
                 "owner_team": team,
                 "handling_guideline": f"guideline for {code}",
                 "root_cause": ROOT_CAUSES[code],
+                "root_cause_owner_team": team,
                 "suggested_action": f"action for {code}",
+                "recurrence_key_type": "customer_phone",
+                "inputs": "",
+                "explained_by": "merchant",
             }
             for code, family, priority, sla, team in EXCEPTION_TYPES
         ],
         columns=DIM_EXCEPTION_TYPES_COLUMNS,
     ).to_parquet(folder / "dim_exception_types.parquet", index=False)
+    write_maturity(folder, provisional=())
+    coverage = [
+        {
+            "week": row["week"],
+            "merchant_id": row["merchant_id"],
+            "warehouse_id": row["warehouse_id"],
+            "channel": row["channel"],
+            "exception_type": code,
+            "orders": row["orders"],
+            "orders_assessed": row["orders"],
+        }
+        for row in kpis
+        for code, *_ in EXCEPTION_TYPES
+    ]
+    pd.DataFrame(coverage, columns=SERVING_CONTRACT["rpt_exception_coverage"]).to_parquet(
+        folder / "rpt_exception_coverage.parquet", index=False
+    )
     return exceptions
+
+
+def write_maturity(folder: Path, provisional: tuple[str, ...]) -> None:
+    """Both weeks mature (or the given ones provisional, half their failures visible)."""
+    as_of = WEEK_START_UTC + timedelta(days=14)
+    rows = [
+        {
+            "week": week,
+            "week_start": (start + timedelta(hours=8)).date(),
+            "week_end_at": start + timedelta(days=7),
+            "family": "all",
+            "observation_days": 3.0,
+            "matures_at": start + timedelta(days=10),
+            "is_mature": week not in provisional,
+            "expected_share_visible": 0.5 if week in provisional else 1.0,
+            "as_of": as_of,
+        }
+        for week, start in ((LAST_WEEK, WEEK_START_UTC - timedelta(days=7)), (WEEK, WEEK_START_UTC))
+    ]
+    frame = pd.DataFrame(rows, columns=SERVING_CONTRACT["rpt_week_maturity"])
+    for column in ("week_end_at", "matures_at", "as_of"):
+        frame[column] = frame[column].astype("datetime64[us]")
+    frame.to_parquet(folder / "rpt_week_maturity.parquet", index=False)
 
 
 @pytest.fixture

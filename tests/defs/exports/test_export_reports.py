@@ -61,15 +61,16 @@ def test_workbook_summary_compares_the_week_with_last_week(
 
     folder = merchant_folders(data_folders["exports"])["MQX01"]
     book = openpyxl.load_workbook(next(folder.glob("*.xlsx")))
-    assert book.sheetnames == ["概览", "本周异常", "重复问题", "处理建议"]
+    assert book.sheetnames == ["概览", "本周异常", "重复问题", "处理建议", "判断覆盖"]
     summary = {row[0]: row[1:4] for row in book["概览"].iter_rows(values_only=True) if row[0]}
     # 6 exceptions on 60 orders this week against 4 on 40 last week (see conftest).
     assert summary["订单数"] == (60, 40, 20)
     assert summary["异常数"] == (6, 4, 2)
     assert summary["未结异常"] == (2, 1, 1)
     assert summary["异常订单率"] == (0.1, 0.1, 0)
-    # Within SLA: 2 of 6 against 2 of 4, a change of -16.7 percentage points.
-    assert summary["时效内处理占比"] == pytest.approx((1 / 3, 0.5, -100 / 6))
+    # First response within SLA: 4 of 6 against 3 of 4 (the open ones had no response), a
+    # change of -8.3 percentage points.
+    assert summary["时效内处理占比"] == pytest.approx((4 / 6, 3 / 4, (4 / 6 - 3 / 4) * 100))
 
     exceptions = list(book["本周异常"].iter_rows(values_only=True))
     assert len(exceptions) == 1 + 6
@@ -98,7 +99,13 @@ def test_language_follows_the_merchant_configuration(marts, data_folders, langua
 
     folder = merchant_folders(data_folders["exports"])["MBH02"]
     book = openpyxl.load_workbook(folder / f"exception-report-{WEEK}.xlsx")
-    assert book.sheetnames == ["Summary", "Exceptions", "Recurring issues", "Suggested actions"]
+    assert book.sheetnames == [
+        "Summary",
+        "Exceptions",
+        "Recurring issues",
+        "Suggested actions",
+        "Coverage",
+    ]
     html = (folder / f"exception-report-{WEEK}.html").read_text(encoding="utf-8")
     assert "<html lang='en'>" in html
     assert "Out of stock" in html
@@ -112,7 +119,7 @@ def test_html_report_opens_offline(marts, data_folders, languages_file) -> None:
     assert "<script src=" not in html  # nothing to fetch: Plotly's code is in the file
     assert "Plotly.newPlot" in html and "chart-families" in html and "chart-trend" in html
     assert "星辰旗舰店" in html and "QX460005" in html
-    assert "<td class='number'>-16.7 个百分点</td>" in html
+    assert "<td class='number'>-8.3 个百分点</td>" in html
 
 
 def test_manifest_lists_every_file_with_its_rows_and_checksum(
@@ -130,7 +137,12 @@ def test_manifest_lists_every_file_with_its_rows_and_checksum(
         assert entry["sha256"] == hashlib.sha256(content).hexdigest()
         assert entry["bytes"] == len(content)
     rows = {e["merchant_id"]: e["rows"] for e in manifest["files"] if e["format"] == "xlsx"}
-    assert rows["MQX01"] == {"exceptions": 6, "recurring_issues": 2, "suggested_actions": 3}
+    assert rows["MQX01"] == {
+        "exceptions": 6,
+        "recurring_issues": 2,
+        "suggested_actions": 3,
+        "coverage": 0,
+    }
     assert rows["MZK03"]["exceptions"] == 4
 
 
@@ -208,3 +220,57 @@ def test_unknown_merchant_missing_marts_and_bad_week_fail_clearly(data_folders, 
     with pytest.raises(FileNotFoundError, match="oex run"):
         export_week(WEEK)
     assert not (data_folders["exports"] / WEEK).exists()
+
+
+def test_a_provisional_week_says_so_and_meets_last_week_at_the_same_age(
+    marts, data_folders, languages_file
+) -> None:
+    from datetime import timedelta
+
+    import pandas as pd
+    from conftest import LAST_WEEK, WEEK_START_UTC
+
+    folder = data_folders["marts"]
+    # Two of last week's failures were found late (ten days after the week began, as
+    # logistics failures are); this week is five days old.
+    facts = pd.read_parquet(folder / "fct_order_exceptions.parquet")
+    late = (facts["merchant_id"] == "MQX01") & (facts["week"] == LAST_WEEK)
+    late &= facts["order_id"].str.endswith(("0002", "0003"))
+    facts.loc[late, "detected_at"] = WEEK_START_UTC + timedelta(days=3)
+    facts.to_parquet(folder / "fct_order_exceptions.parquet", index=False)
+    maturity = pd.read_parquet(folder / "rpt_week_maturity.parquet")
+    maturity["as_of"] = WEEK_START_UTC + timedelta(days=5)
+    maturity.loc[maturity["week"] == WEEK, ["is_mature", "expected_share_visible"]] = [False, 0.6]
+    maturity.to_parquet(folder / "rpt_week_maturity.parquet", index=False)
+
+    export_week(WEEK, languages_file=languages_file)
+
+    workbook = next(merchant_folders(data_folders["exports"])["MQX01"].glob("*.xlsx"))
+    summary = list(openpyxl.load_workbook(workbook)["概览"].iter_rows(values_only=True))
+    notes = [row[0] for row in summary if row[0] and "尚未完整" in str(row[0])]
+    assert notes and "60%" in notes[0]
+    figures = {row[0]: row[1:4] for row in summary if row[0]}
+    # last week at the same age (found by as_of minus seven days): 2 of its 4 failures
+    assert figures["异常数"] == (6, 2, 4)
+
+
+def test_the_coverage_sheet_names_the_types_that_could_not_judge_every_order(
+    marts, data_folders, languages_file
+) -> None:
+    import pandas as pd
+
+    folder = data_folders["marts"]
+    coverage = pd.read_parquet(folder / "rpt_exception_coverage.parquet")
+    mine = (coverage["merchant_id"] == "MQX01") & (coverage["exception_type"] == "out_of_stock")
+    coverage.loc[mine, "orders_assessed"] = 0
+    coverage.to_parquet(folder / "rpt_exception_coverage.parquet", index=False)
+
+    export_week(WEEK, languages_file=languages_file)
+
+    folders = merchant_folders(data_folders["exports"])
+    book = openpyxl.load_workbook(next(folders["MQX01"].glob("*.xlsx")))
+    rows = list(book["判断覆盖"].iter_rows(values_only=True))
+    assert rows[0][:5] == ("异常类型", "异常大类", "订单数", "已判断订单", "判断覆盖率")
+    assert rows[1][:5] == ("缺货", "库存异常", 60, 0, 0)
+    other = openpyxl.load_workbook(next(folders["MBH02"].glob("*.xlsx")))
+    assert len(list(other["Coverage"].iter_rows(values_only=True))) == 1 + 1 + 1  # no row

@@ -23,6 +23,7 @@ final as (
     select
         week_by_type.exception_type,
         exception_types.family,
+        exception_types.kind,
         exception_types.priority,
         exception_types.owner_team,
         week_by_type.exceptions,
@@ -30,10 +31,9 @@ final as (
         week_by_type.overdue_exceptions,
         exception_types.root_cause,
         exception_types.suggested_action,
-        exception_types.handling_guideline,
     from week_by_type
     left join exception_types using (exception_type)
 )
 
 select * from final
-order by exceptions desc, priority, exception_type
+order by kind, exceptions desc, priority, exception_type

@@ -1,5 +1,5 @@
--- One row per week for one merchant: the additive counts re-aggregated over warehouses
--- and channels, for the weeks from $first_week to $week.
+-- One row per week for one merchant: the additive counts (failures, and special requests
+-- apart) re-aggregated over warehouses and channels, for the weeks from $first_week to $week.
 with weekly_kpis as (
     select * from read_parquet($rpt_weekly_kpis)
 ),
@@ -16,6 +16,7 @@ final as (
         sum(exceptions_closed)::bigint as exceptions_closed,
         sum(successes)::bigint as successes,
         sum(recurrences)::bigint as recurrences,
+        sum(special_requests)::bigint as special_requests,
     from weekly_kpis
     where merchant_id = $merchant_id
         and week between $first_week and $week

@@ -1,4 +1,4 @@
--- One row per (week, family) for one merchant, for this week and last week.
+-- One merchant's special requests (work to do, not failures) of this week and last week.
 with order_exceptions as (
     select * from read_parquet($fct_order_exceptions)
 ),
@@ -6,13 +6,12 @@ with order_exceptions as (
 final as (
     select
         week,
-        family,
-        count(*) as exceptions,
+        count(*) as special_requests,
     from order_exceptions
     where merchant_id = $merchant_id
         and week in ($week, $last_week)
-    group by week, family
+        and kind = 'special_request'
+    group by week
 )
 
 select * from final
-order by family, week
