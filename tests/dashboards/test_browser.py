@@ -196,6 +196,16 @@ def test_every_page_in_both_languages(server, watched, served_marts):
     orders = pd.read_parquet(served_marts / "fct_orders.parquet")
     week_orders = int((orders["week"] == LAST_COMPLETE_WEEK).sum())
     assert _tile(watched, "订单量") == f"{week_orders:,}"
+    # the panels of the review: first response against its SLA, who owns each cause, what
+    # changed, special requests apart, and the rules that could not judge every order
+    for heading in (
+        "各子类型首次响应与时限",
+        "根因、负责团队与建议措施",
+        "较上周的变化",
+        "特殊需求",
+    ):
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"本周有 \d+ 个子类型未能判断全部订单"))).to_be_visible()
     watched.assert_healthy("weekly review zh")
     watched.shot("01_weekly_review_zh")
 
@@ -211,6 +221,7 @@ def test_every_page_in_both_languages(server, watched, served_marts):
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
         watched.assert_healthy(name)
         watched.shot(f"{number:02d}_{name}")
+    expect(page.get_by_role("heading", name="各数据来源为规则提供的信息")).to_be_visible()
 
     _choose_language(watched, "语言", "English")
     expect(page.get_by_role("heading", name="Data health")).to_be_visible()
@@ -312,3 +323,22 @@ def test_a_click_on_a_bar_opens_its_exceptions(server, watched):
     page.wait_for_timeout(1500)
     expect(page.get_by_role("heading", name="根因分析")).to_be_visible()
     watched.assert_healthy("back on the explorer")
+
+
+def test_a_provisional_week_is_marked_and_compared_at_the_same_age(server, watched):
+    page = watched.page
+    page.goto(server)
+    watched.settle()
+    page.get_by_role("combobox", name="ISO 周").click()
+    page.get_by_role("option", name="2026-W47（未完整）").click()
+    watched.settle()
+
+    expect(page.get_by_text(re.compile(r"2026-W47 尚未完整：预计目前只能看到约"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"较上周（2026-W46）同期"))).to_be_visible()
+    watched.assert_healthy("provisional week")
+    watched.shot("11_provisional_week_zh")
+
+    _choose_language(watched, "语言", "English")
+    expect(page.get_by_text(re.compile(r"2026-W47 is provisional"))).to_be_visible()
+    watched.assert_healthy("provisional week en")
+    watched.shot("12_provisional_week_en")
