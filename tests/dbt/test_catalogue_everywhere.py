@@ -59,9 +59,10 @@ def test_the_build_and_the_dashboard_show_the_catalogues_sla_family_and_owner(
         texts = Catalogue(language)
         for code, kind in TYPES.items():
             assert texts.name("exception_type", code) == kind.names[language]
-            assert texts.name("family", kind.family) == catalogue.families()[kind.family].names[
-                language
-            ]
+            assert (
+                texts.name("family", kind.family)
+                == catalogue.families()[kind.family].names[language]
+            )
 
 
 @pytest.mark.parametrize("language", catalogue.LANGUAGES)
