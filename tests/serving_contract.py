@@ -182,10 +182,10 @@ SERVING_CONTRACT = {
     "rpt_source_coverage": [
         "source_profile",
         "merchant_id",
-        "orders",
         "input",
         "is_provided",
         "evidence",
         "rules_not_assessed",
+        "orders",
     ],
 }

@@ -48,10 +48,11 @@
     {{ quoted | join(', ') }}
 {%- endmacro %}
 
-{#- A rule's threshold for a row: the order's own (int_orders__context applies the overrides of
-    seed rule_thresholds), else the var (rows that carry none, as in a unit test). -#}
+{#- A rule's threshold for a row (of the relation named row; none when there is only one):
+    the order's own (int_orders__context applies the overrides of seed rule_thresholds), else
+    the var (rows that carry none, as in a unit test). -#}
 {% macro threshold(row, name) -%}
-    coalesce({{ row }}.{{ name }}, {{ var(name) }})
+    coalesce({{ row ~ '.' if row else '' }}{{ name }}, {{ var(name) }})
 {%- endmacro %}
 
 {#- A time plus a number of seconds (an expression: thresholds differ by order). -#}

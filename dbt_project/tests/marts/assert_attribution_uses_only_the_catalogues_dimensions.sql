@@ -18,7 +18,11 @@ allowed as (
     where kind = 'failure'
 )
 
-select attribution.*
+select
+    attribution.week,
+    attribution.family,
+    attribution.dimension,
+    attribution.dimension_value
 from attribution
 where
     attribution.dimension_value is null

@@ -13,7 +13,8 @@ touched_orders as (
     select order_id from {{ ref('int_orders__rebuild_scope') }}
 ),
 
-exceptions as (
+-- read in the incremental branch only
+exceptions as (  -- noqa: ST03
     select * from {{ ref('int_exceptions_unioned') }}
 ),
 

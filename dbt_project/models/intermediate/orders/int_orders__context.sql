@@ -1,5 +1,8 @@
 {{ config(materialized='incremental', incremental_strategy='rebuild_orders',
           meta={'rebuild_scope': 'orders'}) }}
+{%- set numeric_thresholds = [
+    'payment_timeout_minutes', 'sync_delay_minutes', 'missing_in_wms_hours', 'tracking_stall_hours',
+    'safety_stock_margin', 'stock_mismatch_tolerance', 'heavy_parcel_kg', 'recurrence_window_days'] %}
 -- depends_on: {{ ref('int_orders__rebuild_scope') }}
 with
 
@@ -48,21 +51,22 @@ threshold_overrides as (
     from orders
     inner join rule_thresholds
         on
-            (rule_thresholds.applies_to = 'merchant_id' and rule_thresholds.applies_to_value = orders.merchant_id)
-            or (rule_thresholds.applies_to = 'payment_method' and rule_thresholds.applies_to_value = orders.payment_method)
-            or (rule_thresholds.applies_to = 'channel' and rule_thresholds.applies_to_value = orders.channel)
-            or (rule_thresholds.applies_to = 'country' and rule_thresholds.applies_to_value = orders.country)
+            (orders.merchant_id = rule_thresholds.applies_to_value and rule_thresholds.applies_to = 'merchant_id')
+            or (
+                orders.payment_method = rule_thresholds.applies_to_value
+                and rule_thresholds.applies_to = 'payment_method'
+            )
+            or (orders.channel = rule_thresholds.applies_to_value and rule_thresholds.applies_to = 'channel')
+            or (orders.country = rule_thresholds.applies_to_value and rule_thresholds.applies_to = 'country')
     group by orders.order_id, rule_thresholds.threshold
 ),
 
 order_thresholds as (
     select
         order_id,
-        {%- for threshold in ['payment_timeout_minutes', 'sync_delay_minutes', 'missing_in_wms_hours',
-                              'tracking_stall_hours', 'safety_stock_margin', 'stock_mismatch_tolerance',
-                              'heavy_parcel_kg', 'recurrence_window_days'] %}
-        max(case when threshold = '{{ threshold }}' then cast(threshold_value as {{ type_double() }}) end)
-            as {{ threshold }},
+        {%- for threshold in numeric_thresholds %}
+            max(case when threshold = '{{ threshold }}' then cast(threshold_value as {{ type_double() }}) end)
+                as {{ threshold }},
         {%- endfor %}
         max(case when threshold = 'remote_provinces' then threshold_value end) as remote_provinces
     from threshold_overrides
@@ -115,11 +119,9 @@ final as (
         coalesce(event_times.status_events, 0) as status_events,
         coalesce(order_sources.source_profile, 'unknown') as source_profile,
         -- each threshold of the rules for this order: its override, else the var
-        {%- for threshold in ['payment_timeout_minutes', 'sync_delay_minutes', 'missing_in_wms_hours',
-                              'tracking_stall_hours', 'safety_stock_margin', 'stock_mismatch_tolerance',
-                              'heavy_parcel_kg', 'recurrence_window_days'] %}
-        coalesce(order_thresholds.{{ threshold }}, cast({{ var(threshold) }} as {{ type_double() }}))
-            as {{ threshold }},
+        {%- for threshold in numeric_thresholds %}
+            coalesce(order_thresholds.{{ threshold }}, cast({{ var(threshold) }} as {{ type_double() }}))
+                as {{ threshold }},
         {%- endfor %}
         coalesce(order_thresholds.remote_provinces, {{ sql_string(var('remote_provinces') | join(';')) }})
             as remote_provinces

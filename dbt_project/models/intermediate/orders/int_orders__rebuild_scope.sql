@@ -9,15 +9,16 @@ orders as (
     select * from {{ ref('stg_orders__orders') }}
 ),
 
-order_lines as (
+-- these three are read in the incremental branch only
+order_lines as (  -- noqa: ST03
     select * from {{ ref('stg_orders__order_lines') }}
 ),
 
-shipments as (
+shipments as (  -- noqa: ST03
     select * from {{ ref('stg_logistics__shipments') }}
 ),
 
-run as (
+run as (  -- noqa: ST03
     select as_of from {{ ref('int_run_as_of') }}
 ),
 

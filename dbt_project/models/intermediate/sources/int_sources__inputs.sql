@@ -48,10 +48,12 @@ mapped as (
     select
         source_profile,
         max(case
-            when columns_not_provided not like '%special_request%'
+            when
+                columns_not_provided not like '%special_request%'
                 or columns_not_provided not like '%designated_carrier%'
                 or columns_not_provided not like '%is_expedited%'
-                then 1 else 0
+                then 1
+            else 0
         end) = 1 as special_requests
     from order_files
     group by source_profile

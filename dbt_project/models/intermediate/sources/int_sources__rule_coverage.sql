@@ -12,13 +12,16 @@ exception_types as (
 ),
 
 sources as (
-    select distinct source_profile, merchant_id from provided_inputs
+    select distinct
+        source_profile,
+        merchant_id
+    from provided_inputs
 ),
 
 listed_inputs as (
     select
         exception_type,
-        {{ explode_list('inputs') }} as input
+        {{ explode_list('inputs') }} as input  -- noqa: RF04
     from exception_types
 ),
 

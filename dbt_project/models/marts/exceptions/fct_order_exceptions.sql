@@ -20,14 +20,16 @@ recurrence as (
     ),
 {% endif %}
 
+-- noqa: disable=LT02
 exceptions as (
-    select * from {{ ref('int_exceptions__handling') }} as handling
+    select * from {{ ref('int_exceptions__handling') }} as handling  -- noqa: AL05
     where
         {{ in_rebuild_scope('handling.order_id') }}
         {% if is_incremental() -%}
             or handling.order_id in (select recurrence_changed.order_id from recurrence_changed)
         {%- endif %}
 ),
+-- noqa: enable=LT02
 
 orders as (
     select * from {{ ref('int_orders__context') }}

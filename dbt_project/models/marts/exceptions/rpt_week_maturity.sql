@@ -71,7 +71,7 @@ day_visible as (
     left join visibility
         on
             windows.family = visibility.family
-            and visibility.delay_hours <= day_ages.age_hours
+            and day_ages.age_hours >= visibility.delay_hours
     group by day_ages.week, day_ages.placed_date, day_ages.orders, windows.family, windows.is_measured
 ),
 
@@ -123,10 +123,10 @@ by_family as (
         judged.family,
         judged.observation_days,
         judged.matures_at,
+        judged.weight,
         judged.matures_at <= run.as_of as is_mature,
         case when judged.matures_at <= run.as_of then 1.0 else judged.share_visible end
-            as expected_share_visible,
-        judged.weight
+            as expected_share_visible
     from judged
     cross join run
 ),
@@ -134,9 +134,9 @@ by_family as (
 whole_weeks as (
     select
         week,
+        'all' as family,  -- noqa: RF04
         min(week_start) as week_start,
         min(week_end_at) as week_end_at,
-        'all' as family,
         max(observation_days) as observation_days,
         max(matures_at) as matures_at,
         min(case when is_mature then 1 else 0 end) = 1 as is_mature,

@@ -67,8 +67,9 @@ final as (
             as exception_rate,
         case
             when exceptions_per_type.kind = 'failure'
-                then cast(exceptions_per_type.exceptions as {{ type_double() }})
-                / exceptions_per_week.week_exceptions
+                then
+                    cast(exceptions_per_type.exceptions as {{ type_double() }})
+                    / exceptions_per_week.week_exceptions
         end as type_share,
         exceptions_per_type.median_handling_hours,
         exceptions_per_type.p90_handling_hours,

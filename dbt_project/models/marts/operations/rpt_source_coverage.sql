@@ -41,11 +41,11 @@ final as (
     select
         inputs.source_profile,
         inputs.merchant_id,
-        coalesce(orders_per_source.orders, 0) as orders,
         inputs.input,
         inputs.is_provided,
         inputs.evidence,
-        switched_off.rules_not_assessed
+        switched_off.rules_not_assessed,
+        coalesce(orders_per_source.orders, 0) as orders
     from inputs
     left join orders_per_source
         on

@@ -13,7 +13,7 @@ final as (
     from order_lines
     where
         available >= 0
-        and available < safety_stock * (1 + {{ threshold('order_lines', 'safety_stock_margin') }})
+        and available < safety_stock * (1 + {{ threshold(none, 'safety_stock_margin') }})
     group by order_id
 )
 

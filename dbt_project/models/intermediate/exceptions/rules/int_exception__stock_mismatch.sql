@@ -13,7 +13,7 @@ final as (
     from order_lines
     where
         platform_available is not null
-        and abs(platform_available - available) > {{ threshold('order_lines', 'stock_mismatch_tolerance') }}
+        and abs(platform_available - available) > {{ threshold(none, 'stock_mismatch_tolerance') }}
     group by order_id
 )
 

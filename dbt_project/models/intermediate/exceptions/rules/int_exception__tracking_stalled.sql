@@ -44,10 +44,10 @@ gaps as (
 -- the stall threshold of each parcel's order (a merchant or carrier may have its own)
 parcel_thresholds as (
     select
-        tracking_number,
+        orders.tracking_number,
         {{ threshold('orders', 'tracking_stall_hours') }} * 3600 as stall_seconds
     from orders
-    where tracking_number is not null
+    where orders.tracking_number is not null
 ),
 
 stalls as (
