@@ -10,6 +10,8 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -27,9 +29,30 @@ os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT / ".dagster_home
 os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
 
 
+# Exit statuses a script can tell apart (click itself exits 2 on a usage error).
+EXIT_FAILED = 1  # a run failed (a step, a blocking check) or an error a person can fix
+EXIT_NOTHING_TO_EXPORT = 3  # a week without any merchant's data: no report written
+USER_ERRORS = (FileNotFoundError, ValueError)
+
+
+@contextmanager
+def as_user_error():
+    """Errors a user can cause (a bad week, an unknown merchant, no marts yet, a misspelt
+    profile) as one line and a non-zero exit, not a traceback."""
+    from pipelines.runner import UserError
+
+    try:
+        yield
+    except (UserError, *USER_ERRORS) as error:
+        raise click.ClickException(str(error)) from None
+
+
 @click.group()
+@click.version_option(package_name="order-exceptions", prog_name="oex")
 def main() -> None:
     """order-exceptions: ingest order data, flag exceptions, review them weekly."""
+    # Dagster marks a few parameters this project uses as beta; that is not the user's news.
+    warnings.filterwarnings("ignore", module="dagster")
 
 
 # Defaults of `generate` that depend on --shape: each shape's own history and size.
@@ -164,20 +187,30 @@ def generate(
     default=False,
     help="Rebuild every incremental model from scratch instead of only the touched orders.",
 )
-def run(date_from, date_to, full_refresh) -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    default=False,
+    help="Also print Dagster's log of every event (always in the run's log file).",
+)
+def run(date_from, date_to, full_refresh, verbose) -> None:
     """Ingest the inbox for a range of days, run the checks, build dbt and export the marts."""
     from pipelines.runner import run_daily_build
 
-    ok = run_daily_build(
-        date_from=date_from.date() if date_from else None,
-        date_to=date_to.date() if date_to else None,
-        full_refresh=full_refresh,
-    )
-    sys.exit(0 if ok else 1)
+    with as_user_error():
+        ok = run_daily_build(
+            date_from=date_from.date() if date_from else None,
+            date_to=date_to.date() if date_to else None,
+            full_refresh=full_refresh,
+            verbose=verbose,
+        )
+    sys.exit(0 if ok else EXIT_FAILED)
 
 
 @main.command("import-history")
-def import_history() -> None:
+@click.option("--verbose", "-v", is_flag=True, default=False, help="As for `oex run`.")
+def import_history(verbose) -> None:
     """Load every file in the inbox at once, whatever the dates inside (years of history).
 
     A file is one delivery: it lands whole, in the partition of its delivery day, and each of
@@ -185,10 +218,11 @@ def import_history() -> None:
     Every incremental model is rebuilt (a full refresh)."""
     from pipelines.runner import data_span, run_daily_build
 
-    ok = run_daily_build(full_refresh=True)
+    with as_user_error():
+        ok = run_daily_build(full_refresh=True, verbose=verbose)
     if ok:
         click.echo(data_span())
-    sys.exit(0 if ok else 1)
+    sys.exit(0 if ok else EXIT_FAILED)
 
 
 @main.command()
@@ -202,17 +236,25 @@ def evaluate(truth) -> None:
     """Compare flagged exceptions with the generator's ground truth."""
     from pipelines.evaluation import evaluate as run_evaluation
 
-    run_evaluation(truth_dir=truth or settings.truth_dir())
+    with as_user_error():
+        run_evaluation(truth_dir=truth or settings.truth_dir())
 
 
 @main.command()
 @click.option("--week", required=True, help="ISO week, e.g. 2026-W46.")
 @click.option("--merchant", default=None, help="Only this merchant id.")
 def export(week: str, merchant: str | None) -> None:
-    """Write the merchants' weekly report files (XLSX and HTML)."""
-    from pipelines.defs.exports.reports import export_week
+    """Write the merchants' weekly report files (XLSX and HTML). Exits 3 when no merchant has
+    data in the week (nothing is written)."""
+    from pipelines.defs.exports.reports import NothingToExportError, export_week
 
-    for path in export_week(week=week, merchant_id=merchant):
+    try:
+        with as_user_error():
+            written = export_week(week=week, merchant_id=merchant)
+    except NothingToExportError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_NOTHING_TO_EXPORT)
+    for path in written:
         click.echo(path)
 
 

@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 from pipelines import settings
 
 DAY_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
-# Dates outside this span in a file name are an order number or a typo, not a delivery day.
+# A delivery day in a file name before this, or more than a year ahead, is a typo or an order
+# number that looks like a date: the file is rejected, saying so, rather than run under it.
 FIRST_PLAUSIBLE_DAY = date(2000, 1, 1)
+PLAUSIBLE_DAYS_AHEAD = 366
 
 
 def today() -> date:
@@ -25,20 +27,32 @@ def today() -> date:
     return datetime.now(ZoneInfo(settings.reporting_timezone())).date()
 
 
-def _plausible(day: date) -> bool:
-    return FIRST_PLAUSIBLE_DAY <= day <= date.fromordinal(today().toordinal() + 1)
+def day_in_name(path: Path) -> date | None:
+    """The first calendar date written in a file's name (YYYY-MM-DD or YYYYMMDD), if any."""
+    for match in DAY_IN_NAME.finditer(path.name):
+        try:
+            return date(*(int(part) for part in match.groups()))
+        except ValueError:
+            continue  # eight digits that are not a date, e.g. part of an order number
+    return None
+
+
+def implausible_day(path: Path) -> date | None:
+    """The date in a file's name when it cannot be a delivery day (before 2000, or more than a
+    year ahead); None when the name holds a plausible date or none."""
+    day = day_in_name(path)
+    if day is None:
+        return None
+    latest = date.fromordinal(today().toordinal() + PLAUSIBLE_DAYS_AHEAD)
+    return day if not FIRST_PLAUSIBLE_DAY <= day <= latest else None
 
 
 def partition_day_of(path: Path) -> date:
     """The delivery day of a file: a YYYY-MM-DD or YYYYMMDD in its name, else the day (in the
     reporting time zone) it was last written."""
-    for match in DAY_IN_NAME.finditer(path.name):
-        try:
-            day = date(*(int(part) for part in match.groups()))
-        except ValueError:
-            continue  # eight digits that are not a date, e.g. part of an order number
-        if _plausible(day):
-            return day
+    day = day_in_name(path)
+    if day is not None:
+        return day
     modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     return modified.astimezone(ZoneInfo(settings.reporting_timezone())).date()
 
@@ -64,7 +78,7 @@ def inbox_files(inbox: Path, domain: str | None = None) -> list[Path]:
 
 def first_inbox_day(inbox: Path) -> date | None:
     """The earliest delivery day of the files in the inbox, if there are any."""
-    days = [partition_day_of(path) for path in inbox_files(inbox)]
+    days = [partition_day_of(path) for path in inbox_files(inbox) if not implausible_day(path)]
     return min(days) if days else None
 
 

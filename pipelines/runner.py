@@ -6,6 +6,7 @@ against the local instance, so a run from the command line shows up in the Dagst
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from datetime import date
@@ -13,10 +14,14 @@ from pathlib import Path
 
 import dagster as dg
 import psutil
+from dagster._core.utils import make_new_run_id
+from rich.console import Console
 
 from pipelines import settings
+from pipelines.defs.ingestion.profiles import load_profiles
 from pipelines.defs.quality.results import record_run
-from pipelines.inbox import inbox_files, partition_day_of
+from pipelines.inbox import implausible_day, inbox_files, partition_day_of
+from pipelines.progress import RunProgress, print_summary, write_run_log
 
 DAILY_BUILD_JOB = "daily_build"
 DBT_STEP = "order_exceptions_dbt"  # the op of the dbt assets
@@ -68,8 +73,15 @@ def release_killed_runs(instance: dg.DagsterInstance) -> list[str]:
 
 
 def inbox_days() -> list[date]:
-    """The business days of every file waiting in the inbox."""
-    return sorted({partition_day_of(path) for path in inbox_files(settings.inbox_dir())})
+    """The delivery days of every file waiting in the inbox (a file whose name holds an
+    impossible day is left out: ingestion rejects it, naming the day)."""
+    return sorted(
+        {
+            partition_day_of(path)
+            for path in inbox_files(settings.inbox_dir())
+            if not implausible_day(path)
+        }
+    )
 
 
 def dbt_run_config(full_refresh: bool) -> dict:
@@ -78,15 +90,27 @@ def dbt_run_config(full_refresh: bool) -> dict:
 
 
 def run_daily_build(
-    date_from: date | None = None, date_to: date | None = None, full_refresh: bool = False
+    date_from: date | None = None,
+    date_to: date | None = None,
+    full_refresh: bool = False,
+    verbose: bool = False,
 ) -> bool:
     """Run the daily build for [date_from, date_to] (default: every day with files in the inbox).
 
-    dbt rebuilds only the orders the run touches; full_refresh rebuilds every order."""
+    dbt rebuilds only the orders the run touches; full_refresh rebuilds every order. The
+    console shows the run's progress by step; verbose adds Dagster's own log of every event
+    (always written to the run's log file)."""
+    inbox = settings.inbox_dir()
+    if not inbox.is_dir():
+        raise UserError(
+            f"The inbox folder {inbox} does not exist: create it (or point OEX_INBOX at yours) "
+            "and drop files there, or run `oex generate`."
+        )
     days = inbox_days()
     if not days and (date_from is None or date_to is None):
-        print(f"The inbox {settings.inbox_dir()} is empty: run `oex generate` or drop files there.")
+        print(f"The inbox {inbox} is empty: run `oex generate` or drop files there.")
         return False
+    load_profiles(settings.profiles_dir())  # a misspelt profile stops the run before it starts
     first = (date_from or days[0]).isoformat()
     last = (date_to or days[-1]).isoformat()
     from pipelines.definitions import defs
@@ -121,20 +145,36 @@ def run_daily_build(
     for run_id in release_killed_runs(instance):
         print(f"Run {run_id} was killed before it finished; marked failed, its work is redone.")
     mode = " (full refresh of every incremental model)" if full_refresh else ""
-    print(f"Daily build for {first} .. {last}{mode}")
-    result = job.execute_in_process(
-        run_config=dbt_run_config(full_refresh),
-        instance=instance,
-        tags={
-            PROCESS_TAG: _this_process(),
-            "dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last,
-        },
-        raise_on_error=False,
-    )
-    _print_summary(result)
+    console = Console(highlight=False)
+    console.print(f"Daily build for {first} .. {last}{mode}")
+    run_id = make_new_run_id()
+    # Dagster's own console log (every event, at DEBUG) only on request: it is in the log file
+    console_level = "DEBUG" if verbose else "CRITICAL"
+    progress = RunProgress(instance, run_id, console, dbt_model_count())
+    progress.start()
+    try:
+        result = job.execute_in_process(
+            run_config={
+                **dbt_run_config(full_refresh),
+                "loggers": {"console": {"config": {"log_level": console_level}}},
+            },
+            instance=instance,
+            run_id=run_id,
+            tags={
+                PROCESS_TAG: _this_process(),
+                "dagster/asset_partition_range_start": first,
+                "dagster/asset_partition_range_end": last,
+            },
+            raise_on_error=False,
+        )
+    finally:
+        done = progress.finish()
+    log_file = write_run_log(instance, run_id, settings.reports_dir() / "runs" / f"{run_id}.log")
     checks = record_run(instance, result.run_id)
-    print(f"  {checks} check results recorded in {settings.marts_dir() / 'asset_checks.parquet'}")
+    console.print(
+        f"{checks} check results recorded in {settings.marts_dir() / 'asset_checks.parquet'}"
+    )
+    print_summary(console, done, result.success, log_file)
     return result.success
 
 
@@ -156,26 +196,14 @@ def data_span() -> str:
     )
 
 
-def _print_summary(result: dg.ExecuteInProcessResult) -> None:
-    # A range run records one materialisation per day with the same run-wide metadata, so
-    # each asset is shown once.
-    shown_assets: set[str] = set()
-    for event in result.get_asset_materialization_events():
-        materialization = event.event_specific_data.materialization
-        asset = materialization.asset_key.to_user_string()
-        figures = {
-            key: value.value
-            for key, value in materialization.metadata.items()
-            if key
-            in {"rows_read", "rows_loaded", "rows_quarantined", "rows_skipped", "files", "rows"}
-        }
-        if figures and asset not in shown_assets:
-            shown_assets.add(asset)
-            print(f"  {asset:32} {figures}")
-    for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
-            level = "failed" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warns"
-            asset = evaluation.asset_key.to_user_string()
-            reason = evaluation.description or ""
-            print(f"  check {level}: {asset} {evaluation.check_name} {reason}")
-    print("Run succeeded." if result.success else "Run failed: see the messages above.")
+def dbt_model_count() -> int:
+    """The dbt project's models, from the parsed manifest (what the progress counts up to)."""
+    manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not manifest.is_file():
+        return 0
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"]
+    return sum(1 for node in nodes.values() if node["resource_type"] == "model")
+
+
+class UserError(Exception):
+    """Something a user can fix (a missing folder, a bad profile): one line, no traceback."""

@@ -113,7 +113,7 @@ class RunningBuild:
         self.lines: list[str] = []
         self._changed = threading.Condition()
         self.process = subprocess.Popen(
-            oex_command("run"),
+            oex_command("run", "--verbose"),  # Dagster's step log tells the stages apart
             env=oex_environment(data_dir),
             cwd=data_dir,
             stdout=subprocess.PIPE,

@@ -177,7 +177,7 @@ def test_a_contract_breaking_raw_table_stops_the_models_downstream(
         models_before = connection.execute("select count(*) from marts.fct_orders").fetchone()[0]
 
     result = subprocess.run(
-        oex_command("run"),
+        oex_command("run", "--verbose"),
         env=oex_environment(data_dir),
         cwd=data_dir,
         capture_output=True,

@@ -14,9 +14,13 @@ def test_the_list_holds_the_weeks_exceptions_open_and_overdue_first(open_page, r
 
     listed = table_with(app, "订单号", "已超时", "未关闭")
     assert len(listed) == len(week)
-    flags = list(zip(listed["已超时"], listed["未关闭"], strict=True))
-    overdue_first = [flag for flag in flags if flag[0] == "是"]
-    assert flags[: len(overdue_first)] == overdue_first  # overdue rows lead the list
+    flags = [
+        (overdue == "是", still_open == "是")
+        for overdue, still_open in zip(listed["已超时"], listed["未关闭"], strict=True)
+    ]
+    assert (True, True) in flags and (False, True) in flags and (False, False) in flags
+    # overdue rows lead the list, then the other open ones, then the closed
+    assert flags == sorted(flags, reverse=True)
     assert any(f"共 {len(week):,} 条异常" in text for text in shown_texts(app.caption))
 
 

@@ -18,7 +18,7 @@ from pipelines import settings
 from pipelines.defs.automation.jobs import daily_build
 from pipelines.defs.partitions import DAILY_PARTITIONS
 from pipelines.defs.quality.results import record_run
-from pipelines.inbox import inbox_files, partition_day_of
+from pipelines.inbox import implausible_day, inbox_files, partition_day_of
 
 # A file modified in the last few seconds may still be being copied: it waits a tick.
 SETTLE_SECONDS = 5
@@ -79,6 +79,12 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
             continue
         if now - path.stat().st_mtime < SETTLE_SECONDS:
             continue  # still arriving; next tick
+        if implausible_day(path):
+            context.log.warning(
+                f"{name}: {implausible_day(path)} in its name is not a delivery day; "
+                "the next run records it as rejected"
+            )
+            continue
         day = partition_day_of(path).isoformat()
         if last_day is None or day > last_day:
             # The day's partition does not exist yet: the file waits, it is not dropped.

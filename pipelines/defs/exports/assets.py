@@ -6,7 +6,7 @@ import dagster as dg
 
 from pipelines import settings
 from pipelines.defs.exports.naming import iso_week
-from pipelines.defs.exports.reports import export_week
+from pipelines.defs.exports.reports import NothingToExportError, export_week
 from pipelines.defs.partitions import WEEKLY_PARTITIONS
 
 
@@ -26,7 +26,11 @@ def merchant_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Each merchant's weekly report (XLSX workbook and offline HTML) with only its own orders,
     written to data/exports/<ISO week>/<merchant>/ with a manifest of SHA-256 sums."""
     week = week_of_partition(context.partition_key)
-    paths = export_week(week)
+    try:
+        paths = export_week(week)
+    except NothingToExportError as nothing:
+        context.log.warning(str(nothing))
+        return dg.MaterializeResult(metadata={"week": week, "merchants": 0, "files": 0})
     reports = [path for path in paths if path.suffix == ".xlsx"]
     context.log.info(f"wrote {len(reports)} merchant workbooks for {week}")
     return dg.MaterializeResult(

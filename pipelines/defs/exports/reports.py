@@ -28,6 +28,10 @@ from pipelines.defs.exports.workbook import write_workbook
 MANIFEST = "manifest.json"
 
 
+class NothingToExportError(Exception):
+    """No merchant has orders or exceptions in the week: there is no report to write."""
+
+
 def export_week(
     week: str, merchant_id: str | None = None, *, languages_file: Path | None = None
 ) -> list[Path]:
@@ -45,6 +49,11 @@ def export_week(
         staging.mkdir()
         try:
             entries = _write_merchants(staging, week, merchant_id, languages_file)
+            if not entries:
+                raise NothingToExportError(
+                    f"No merchant has orders or exceptions in {week} in the marts: no report "
+                    "was written (is the week right, and has its data been built?)."
+                )
             if merchant_id is None:
                 _write_manifest(staging, week, entries)
                 _swap_in(staging, week_dir)

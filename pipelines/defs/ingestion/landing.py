@@ -55,7 +55,13 @@ from pipelines.defs.ingestion.validation import (
     source_time_zone,
     sql_type,
 )
-from pipelines.inbox import DAY_IN_NAME, file_hash, inbox_files, partition_day_of
+from pipelines.inbox import (
+    DAY_IN_NAME,
+    file_hash,
+    implausible_day,
+    inbox_files,
+    partition_day_of,
+)
 
 LEDGER_DDL = """
 create table if not exists raw.ingested_files (
@@ -779,6 +785,7 @@ def files_of_table(
     profiles: list[SourceProfile],
     days: set[date] | None,
     summary: IngestionSummary,
+    implausible: list[tuple[Path, SourceProfile]] | None = None,
 ) -> list[tuple[Path, SourceProfile]]:
     """The table's inbox files of these days, each with the profile that claims it: files of
     simple profiles in the table's domain folder, files of an export anywhere in the inbox.
@@ -800,7 +807,9 @@ def files_of_table(
             continue
         if not mapping.anywhere and domain != table.domain:
             continue
-        if days is None or partition_day_of(path) in days:
+        if implausible_day(path) and implausible is not None:
+            implausible.append((path, profile))  # no partition holds it: rejected by any run
+        elif days is None or partition_day_of(path) in days:
             claimed.append((path, profile))
     return claimed
 
@@ -820,9 +829,38 @@ def ingest_table(
     ensure_tables(connection, table)
     record_profile_inputs(connection, profiles)
     summary = IngestionSummary(table_name)
-    claimed = files_of_table(table, inbox, profiles, days, summary)
+    implausible: list[tuple[Path, SourceProfile]] = []
+    claimed = files_of_table(table, inbox, profiles, days, summary, implausible)
     summary.files.extend(_ingest_in_transactions(connection, table, claimed, inbox))
+    summary.files.extend(_reject_implausible(connection, table, implausible, inbox))
     return summary
+
+
+def _reject_implausible(
+    connection: duckdb.DuckDBPyConnection,
+    table: Table,
+    files: list[tuple[Path, SourceProfile]],
+    inbox: Path,
+) -> list[FileOutcome]:
+    """A file whose name carries a day that cannot be a delivery day: rejected once, saying
+    which day and what to do, whatever partition the run covers."""
+    outcomes = []
+    for path, profile in files:
+        outcome, to_read = _open_file(connection, table, profile, path, inbox)
+        day = implausible_day(path)
+        already = connection.execute(
+            "select count(*) from raw.ingested_files where source_file = ? and table_name = ? "
+            "and file_hash = ? and status = 'rejected'",
+            [outcome.source_file, table.name, outcome.file_hash],
+        ).fetchall()[0][0]
+        if to_read and not already:
+            message = (
+                f"the date in its name, {day}, cannot be a delivery day (2000-01-01 to a year "
+                "from today): rename the file with the day it was exported"
+            )
+            _reject(connection, outcome, message, outcome.status == "replaced")
+            outcomes.append(outcome)
+    return outcomes
 
 
 def _ingest_in_transactions(

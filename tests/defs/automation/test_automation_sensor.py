@@ -54,7 +54,8 @@ def test_new_files_start_one_run_over_their_days(inbox: Path) -> None:
     [request] = result.run_requests
     assert request.tags[RANGE_START] == "2026-11-01"
     assert request.tags[RANGE_END] == "2026-11-04"
-    assert request.job_name in (None, "daily_build")
+    # the sensor starts the one job it targets (a request names no other)
+    assert request.job_name is None and inbox_sensor.job_name == "daily_build"
     assert set(json.loads(result.cursor)["files"]) == {
         "orders/orders_2026-11-01.csv",
         "logistics/shipments_20261102.csv",
@@ -69,7 +70,7 @@ def test_seen_files_start_nothing_and_a_new_file_starts_its_day(inbox: Path) -> 
 
     second = evaluate(first.cursor)
     assert second.run_requests == []
-    assert second.skip_reason is not None
+    assert second.skip_reason.skip_message == "no new files in the inbox"
 
     drop(inbox, "stock/stock_snapshots_2026-11-05.csv")
     third = evaluate(second.cursor)

@@ -166,3 +166,27 @@ def test_xlsx_with_a_title_row_above_the_header(warehouse, inbox_with):
             "late, address, inquiry, other",
         ),
     ]
+
+
+def test_a_file_named_with_an_impossible_day_is_rejected_once_saying_so(warehouse, inbox_with):
+    from datetime import date
+
+    inbox = inbox_with("clean")
+    source = inbox / "orders" / "order_lines_2026-11-01.csv"
+    (inbox / "orders" / "order_lines_2099-01-01.csv").write_bytes(source.read_bytes())
+
+    # a run for another day still rejects it: no partition will ever hold that day
+    first = ingest_table("order_lines", warehouse, inbox, partition_days=[date(2026, 11, 1)])
+    again = ingest_table("order_lines", warehouse, inbox, partition_days=[date(2026, 11, 1)])
+
+    assert first.rejected == {
+        "orders/order_lines_2099-01-01.csv": "the date in its name, 2099-01-01, cannot be a "
+        "delivery day (2000-01-01 to a year from today): rename the file with the day it was "
+        "exported. Nothing from this version was loaded."
+    }
+    assert again.rejected == {}  # said once, not at every run
+    assert first.rows_loaded == 3  # the file of the day itself is loaded
+    rejected = [
+        entry for entry in ledger(warehouse, "order_lines") if entry["status"] == "rejected"
+    ]
+    assert len(rejected) == 1

@@ -86,8 +86,8 @@ def test_files_landed_together_are_each_accounted_for(warehouse, tmp_path):
 
 
 def test_a_delivery_splits_at_the_statement_size(warehouse, tmp_path, monkeypatch):
-    """With room for four rows a statement, the 3 + 3 + 1 rows land as three deliveries, with
-    the same outcome as one."""
+    """With room for four rows a statement, files of 3, 3 and 1 rows land as two deliveries
+    (the first file alone; the second with the third, 3 + 1 = 4), with the same outcome as one."""
     monkeypatch.setattr(landing, "ROWS_PER_STATEMENT", 4)
     inbox = tmp_path / "inbox"
     day_files(inbox)

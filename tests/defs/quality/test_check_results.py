@@ -12,6 +12,7 @@ from pipelines.defs.automation.sensors import check_results_after_failure
 from pipelines.defs.quality.results import record_run
 
 STOCK_HEALTHY = {"value": True}
+ROWS_BALANCED = {"value": True}
 
 
 @dg.asset(
@@ -23,7 +24,11 @@ STOCK_HEALTHY = {"value": True}
 )
 def stock_snapshots():
     yield dg.Output(1)
-    yield dg.AssetCheckResult(check_name="rows_accounted", passed=True)
+    yield dg.AssetCheckResult(
+        check_name="rows_accounted",
+        passed=ROWS_BALANCED["value"],
+        severity=dg.AssetCheckSeverity.ERROR,
+    )
     yield dg.AssetCheckResult(
         check_name="quantities_not_negative",
         passed=STOCK_HEALTHY["value"],
@@ -88,20 +93,27 @@ def test_a_later_run_updates_its_checks_and_keeps_the_others(marts: Path) -> Non
     assert kept["run_id"] == earlier_orders_check["run_id"] == first.run_id
 
 
-def test_the_run_status_sensor_records_a_finished_run(marts: Path) -> None:
+def test_the_failure_sensor_records_a_failed_run(marts: Path) -> None:
     STOCK_HEALTHY["value"] = False
-    with dg.instance_for_test() as instance:
-        result = dg.materialize([stock_snapshots], instance=instance)
-        run = instance.get_run_by_id(result.run_id)
-        [finished] = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)
-        context = dg.build_run_status_sensor_context(
-            sensor_name="check_results_after_failure",
-            dagster_instance=instance,
-            dagster_run=run,
-            dagster_event=finished.dagster_event,
-        )
-        skip = check_results_after_failure(context)
+    ROWS_BALANCED["value"] = False  # a blocking check fails: the run fails
+    try:
+        with dg.instance_for_test() as instance:
+            result = dg.materialize([stock_snapshots], instance=instance, raise_on_error=False)
+            run = instance.get_run_by_id(result.run_id)
+            [failed] = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+            context = dg.build_run_status_sensor_context(
+                sensor_name="check_results_after_failure",
+                dagster_instance=instance,
+                dagster_run=run,
+                dagster_event=failed.dagster_event,
+            )
+            skip = check_results_after_failure(context)
+    finally:
+        ROWS_BALANCED["value"] = True
 
+    assert not result.success
     assert "recorded 2 check result(s)" in skip.skip_message
     checks = read_checks(marts)
+    # the blocking check that failed the run is what the Data health page must show
+    assert not checks.loc[("stock/stock_snapshots", "rows_accounted"), "passed"]
     assert not checks.loc[("stock/stock_snapshots", "quantities_not_negative"), "passed"]

@@ -1,0 +1,181 @@
+"""What `oex run` tells a person while the daily build runs, and after.
+
+The run itself logs to Dagster's event log (everything, at every level). This module reads
+that log while the run goes on and prints one line per step that matters: each table
+ingested, the checks, dbt models done of the total, the marts exported. After the run it
+writes the whole log to a file and prints a summary table that names the file. Output is plain
+text when it is not a terminal (no colour codes in a log file).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+from rich.console import Console
+from rich.table import Table
+
+FIGURES = ("rows_read", "rows_loaded", "rows_quarantined", "rows_skipped")
+_WATCHED = {
+    dg.DagsterEventType.STEP_START,
+    dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.ASSET_MATERIALIZATION,
+    dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+}
+INGESTION_DOMAINS = ("orders", "stock", "logistics", "feedback")
+
+
+@dataclass
+class Progress:
+    """What the run has done so far, as read from its events."""
+
+    dbt_models: int
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    models_done: set[str] = field(default_factory=set)
+    checks_run: int = 0
+    checks_failed: list[tuple[str, str, str, str]] = field(default_factory=list)
+    marts_exported: int | None = None
+    failures: list[str] = field(default_factory=list)
+
+
+class RunProgress(threading.Thread):
+    """Follows a run's event log from another thread and prints its progress by step."""
+
+    def __init__(
+        self, instance: dg.DagsterInstance, run_id: str, console: Console, dbt_models: int
+    ) -> None:
+        super().__init__(daemon=True)
+        self.instance, self.run_id, self.console = instance, run_id, console
+        self.progress = Progress(dbt_models)
+        self._stop = threading.Event()
+        self._cursor: str | None = None
+        self._reported_models = 0
+
+    def run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.read_new_events()
+
+    def finish(self) -> Progress:
+        self._stop.set()
+        self.join(timeout=10)
+        self.read_new_events()
+        return self.progress
+
+    def read_new_events(self) -> None:
+        while True:
+            connection = self.instance.get_records_for_run(
+                self.run_id, cursor=self._cursor, of_type=_WATCHED, limit=500
+            )
+            for record in connection.records:
+                self._on_event(record.event_log_entry)
+            self._cursor = connection.cursor
+            if not connection.has_more:
+                return
+
+    def _on_event(self, entry) -> None:
+        event = entry.dagster_event
+        if event is None:
+            return
+        kind = event.event_type
+        if kind == dg.DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.error
+            reason = (error.message if error else entry.user_message).strip().splitlines()[0]
+            self.progress.failures.append(f"{event.step_key}: {reason}")
+            self.console.print(f"[red]✗ {event.step_key} failed:[/red] {reason}")
+        elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            self._on_materialization(event.event_specific_data.materialization)
+        elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            self._on_check(event.event_specific_data)
+
+    def _on_materialization(self, materialization) -> None:
+        path = materialization.asset_key.path
+        name = "/".join(path)
+        metadata = {key: value.value for key, value in materialization.metadata.items()}
+        if path[0] in INGESTION_DOMAINS and "rows_read" in metadata:
+            if name in self.progress.tables:
+                return  # a range run records the same figures on every day
+            figures = {key: int(metadata.get(key) or 0) for key in FIGURES}
+            self.progress.tables[name] = figures
+            self.console.print(
+                f"ingested {name:28} {figures['rows_read']:>11,} read "
+                f"{figures['rows_loaded']:>11,} loaded {figures['rows_quarantined']:>7,} "
+                f"quarantined {figures['rows_skipped']:>9,} skipped"
+            )
+        elif name == "exported_marts":
+            self.progress.marts_exported = len(
+                [key for key in metadata if not key.startswith("dagster")]
+            )
+            self.console.print(f"exported the marts ({self.progress.marts_exported} files)")
+        elif path[0] in ("staging", "intermediate", "marts"):
+            self.progress.models_done.add(name)
+            done, total = len(self.progress.models_done), self.progress.dbt_models
+            # a line per tenth of the models, not per model
+            if total and (done == total or done - self._reported_models >= max(total // 10, 1)):
+                self._reported_models = done
+                self.console.print(f"dbt: {done} of {total} models built")
+
+    def _on_check(self, evaluation) -> None:
+        self.progress.checks_run += 1
+        if evaluation.passed:
+            return
+        severity = "failed" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warns"
+        reason = evaluation.description or _check_reason(evaluation.metadata)
+        asset = evaluation.asset_key.to_user_string()
+        self.progress.checks_failed.append((severity, asset, evaluation.check_name, reason))
+
+
+def _check_reason(metadata: dict) -> str:
+    """Why a check did not pass, from its metadata when it gives no description."""
+    shown = {
+        key: value.value
+        for key, value in metadata.items()
+        if not key.startswith("dagster") and key not in ("expectations",)
+    }
+    return "; ".join(f"{key}: {value}" for key, value in shown.items())[:300]
+
+
+def write_run_log(instance: dg.DagsterInstance, run_id: str, path: Path) -> Path:
+    """Every event of the run, one line each, at every level (the console shows the steps)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as log:
+        for entry in instance.all_logs(run_id):
+            when = datetime.fromtimestamp(entry.timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
+            level = _level_name(entry.level)
+            step = entry.step_key or "-"
+            message = entry.message or entry.user_message or ""
+            log.write(f"{when} {level:7} {step} {message}\n")
+    return path
+
+
+def _level_name(level: int | str) -> str:
+    if isinstance(level, str):
+        return level
+    return {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}.get(
+        level, str(level)
+    )
+
+
+def print_summary(console: Console, progress: Progress, success: bool, log_file: Path) -> None:
+    """The run's table of tables, its checks that did not pass with their reasons, and where
+    the whole log is."""
+    if progress.tables:
+        table = Table(title="Ingestion", show_lines=False)
+        table.add_column("table")
+        for figure in FIGURES:
+            table.add_column(figure.removeprefix("rows_"), justify="right")
+        for name, figures in sorted(progress.tables.items()):
+            table.add_row(name, *(f"{figures[key]:,}" for key in FIGURES))
+        console.print(table)
+    console.print(
+        f"dbt models built: {len(progress.models_done)} of {progress.dbt_models}; "
+        f"checks evaluated: {progress.checks_run}; "
+        f"marts exported: {progress.marts_exported if progress.marts_exported is not None else 0}"
+    )
+    for severity, asset, check, reason in progress.checks_failed:
+        colour = "red" if severity == "failed" else "yellow"
+        console.print(f"[{colour}]check {severity}:[/{colour}] {asset} {check}: {reason}")
+    verdict = "[green]Run succeeded.[/green]" if success else "[red]Run failed.[/red]"
+    console.print(f"{verdict} Full log: {log_file}")

@@ -1,0 +1,49 @@
+"""Errors a user can cause print one clear line and exit non-zero, without a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import main
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OEX_DATA_DIR", str(tmp_path))
+    for variable in ("OEX_INBOX", "OEX_TRUTH", "OEX_MARTS", "OEX_PROFILES"):
+        monkeypatch.delenv(variable, raising=False)
+    return tmp_path
+
+
+def one_line(result) -> str:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_a_missing_inbox_says_it_is_missing_not_empty(data_dir: Path):
+    line = one_line(CliRunner().invoke(main, ["run"]))
+    assert line.startswith(f"Error: The inbox folder {data_dir / 'inbox'} does not exist")
+
+
+def test_a_misspelt_profile_stops_the_run_naming_key_and_fix(data_dir, tmp_path, monkeypatch):
+    (data_dir / "inbox" / "orders").mkdir(parents=True)
+    (data_dir / "inbox" / "orders" / "orders_2026-11-01.csv").write_text("order_id\n1\n")
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "shop.yml").write_text("files: [shop_*]\ntables:\n  orders:\n    colums: {}\n")
+    monkeypatch.setenv("OEX_PROFILES", str(profiles))
+
+    line = one_line(CliRunner().invoke(main, ["run"]))
+    assert "shop.yml" in line and "'colums'" in line and "did you mean 'columns'" in line
+
+
+def test_evaluate_without_truth_says_what_to_run(data_dir: Path):
+    (data_dir / "marts").mkdir()
+    line = one_line(CliRunner().invoke(main, ["evaluate"]))
+    assert "oex run" in line or "oex generate" in line
