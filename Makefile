@@ -21,10 +21,12 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export OEX_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 export OEX_DUCKDB_TEMP ?= $(CURDIR)/data/tmp
 
-.PHONY: help install manifest generate pipeline demo dashboard dev evaluate export test lint docs clean bench
+.PHONY: help install manifest generate pipeline demo dashboard dev evaluate export import-history test lint docs clean bench
 
 help: ## List every target
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
+	@if [ -t 1 ]; then bold="\033[1m"; plain="\033[0m"; fi; \
+	grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	awk -F':.*## ' -v b="$$bold" -v p="$$plain" '{printf "  %s%-14s%s %s\n", b, $$1, p, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -60,6 +62,13 @@ dev: manifest ## Run `dagster dev` with the whole code location (UI on http://lo
 evaluate: install ## Compare flagged exceptions with the generator's ground truth (data/reports/accuracy.json)
 	$(BIN)/oex evaluate
 
+export: install ## Write the merchants' report files of a week: make export WEEK=2026-W46 [MERCHANT=M001]
+	@test -n "$(WEEK)" || { echo "Say which ISO week: make export WEEK=2026-W46"; exit 2; }
+	$(BIN)/oex export --week $(WEEK) $(if $(MERCHANT),--merchant $(MERCHANT))
+
+import-history: manifest ## Load every file in the inbox at once (years of history), full rebuild
+	$(BIN)/oex import-history
+
 test: manifest ## Run the whole test suite
 	$(BIN)/ruff check pipelines dashboards tests
 	$(BIN)/pytest
@@ -72,8 +81,8 @@ lint: install ## Lint Python (ruff) and SQL (sqlfluff)
 	$(BIN)/ruff format --check pipelines dashboards tests
 	cd dbt_project && ../$(BIN)/sqlfluff lint models tests
 
-docs: manifest ## Build the dbt docs (the input contract and every model) into dbt_project/target
-	cd dbt_project && ../$(BIN)/dbt docs generate
+docs: manifest ## Build the dbt docs into dbt_project/target/static_index.html (opens from disk)
+	cd dbt_project && ../$(BIN)/dbt docs generate --static
 
 clean: ## Remove generated data, the warehouse and build output (keeps .venv)
 	rm -rf data/warehouse.duckdb* data/marts data/truth data/reports data/exports data/tmp data/landing \

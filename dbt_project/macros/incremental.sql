@@ -98,7 +98,9 @@
     some models and not others). Then empty the scopes: they are this run's working sets, and a
     re-run after an interruption must leave the same tables as an uninterrupted run. -#}
 {% macro record_incremental_watermark(results) -%}
-    {%- if execute -%}
+    {#- only a build or a run moves the chain: `dbt docs generate`, `dbt test` or `dbt compile`
+        build no model and must leave the watermark (and the next run's scope) as they are -#}
+    {%- if execute and flags.WHICH in ['build', 'run'] -%}
         {%- set chain = [] -%}
         {%- set scopes = [] -%}
         {%- for node in graph.nodes.values() -%}

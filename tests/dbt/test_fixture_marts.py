@@ -247,3 +247,35 @@ def test_every_marts_table_is_exported(fixture_build):
         "rpt_quarantine",
     }
     assert fixture_build.exported["fct_orders"] == 12
+
+
+def test_the_docs_build_leaves_the_warehouse_and_the_next_run_as_they_were(fixture_build):
+    """`make docs` (dbt docs generate --static) and a lone `dbt test` build no model: the
+    watermark of the last build must stay, or the next daily run rebuilds every order."""
+    import os
+    import subprocess
+
+    from conftest import DBT
+
+    watermark = "select * from intermediate.incremental_watermark"
+    before = fixture_build.query(watermark)
+    assert len(before) == 1
+    environment = os.environ | {
+        "OEX_WAREHOUSE": str(fixture_build.warehouse),
+        "DBT_PROFILES_DIR": str(fixture_build.project_dir),
+    }
+    for command in (["docs", "generate", "--static"], ["test", "--select", "stg_orders__orders"]):
+        done = subprocess.run(
+            [str(DBT), *command],
+            cwd=fixture_build.project_dir,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:]
+
+    assert fixture_build.query(watermark).equals(before)
+    page = fixture_build.project_dir / "target" / "static_index.html"
+    # one file that opens from disk: the manifest and the catalog are inside it
+    assert page.is_file() and "int_exceptions_unioned" in page.read_text(encoding="utf-8")

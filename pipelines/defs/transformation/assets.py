@@ -6,7 +6,7 @@ seconds and needs a writable project folder, which a code server must not assume
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
-from pipelines import settings
+from pipelines import catalogue, settings
 from pipelines.defs.partitions import WAREHOUSE_POOL
 from pipelines.defs.transformation.marts_export import export_marts
 
@@ -47,13 +47,36 @@ def mart_model_names(manifest_path: Path) -> list[str]:
 
 
 class LayerTranslator(DagsterDbtTranslator):
-    """Groups dbt assets by layer (staging, intermediate, marts, reference seeds)."""
+    """Groups dbt assets by layer (staging, intermediate, marts, reference seeds); an exception
+    rule carries its catalogue row: the owner team as its Dagster owner, family, kind and
+    priority as tags."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return "reference"
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else None
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        rule = _rule_of(dbt_resource_props)
+        if rule is None:
+            return super().get_owners(dbt_resource_props)
+        return [f"team:{rule.owner_team}"]
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        tags = dict(super().get_tags(dbt_resource_props))
+        rule = _rule_of(dbt_resource_props)
+        if rule is not None:
+            tags |= {"family": rule.family, "kind": rule.kind, "priority": rule.priority}
+        return tags
+
+
+def _rule_of(dbt_resource_props: Mapping[str, Any]) -> catalogue.ExceptionType | None:
+    """The catalogue row of an exception rule model, None for any other node."""
+    name = dbt_resource_props.get("name", "")
+    if "exception_rule" not in dbt_resource_props.get("tags", []):
+        return None
+    return catalogue.exception_types().get(name.removeprefix("int_exception__"))
 
 
 @contextmanager

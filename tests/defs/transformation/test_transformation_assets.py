@@ -91,3 +91,20 @@ def test_export_replaces_files_whole_and_releases_the_warehouse(tmp_path):
     # the read-only connection is closed: a writer can open the file again
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("insert into marts.fct_orders values (3)")
+
+
+def test_each_rule_asset_shows_its_owner_team_and_catalogue_tags(dbt_manifest):
+    from pipelines import catalogue
+    from pipelines.defs.transformation.assets import order_exceptions_dbt
+
+    specs = {spec.key: spec for spec in order_exceptions_dbt.specs}
+    for code, kind in catalogue.exception_types().items():
+        spec = specs[dg.AssetKey(["intermediate", f"int_exception__{code}"])]
+        assert spec.owners == [f"team:{kind.owner_team}"], code
+        assert {key: spec.tags[key] for key in ("family", "kind", "priority")} == {
+            "family": kind.family,
+            "kind": kind.kind,
+            "priority": kind.priority,
+        }, code
+    # a model that is not a rule has no owner from the catalogue
+    assert not specs[dg.AssetKey(["marts", "fct_orders"])].owners
