@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from datetime import UTC
 from pathlib import Path
 
 import dagster as dg
+import pyarrow.parquet as pq
 
 from pipelines import settings
 from pipelines.defs.automation.jobs import daily_build
@@ -31,6 +33,30 @@ def file_signature(path: Path) -> str:
 
 def _load_cursor(cursor: str | None) -> dict[str, str]:
     return json.loads(cursor)["files"] if cursor else {}
+
+
+def ingested_before() -> dict[str, float]:
+    """When each inbox file was last ingested (epoch seconds), from the exported ledger
+    (rpt_ingestion_health): a sensor starting without a cursor (a new `dagster dev` on a
+    warehouse built by `oex run`) must not start a run over every file again. The Parquet
+    export is read, never the warehouse: a sensor holds no DuckDB connection."""
+    ledger = settings.marts_dir() / "rpt_ingestion_health.parquet"
+    if not ledger.is_file():
+        return {}
+    latest = (
+        pq.read_table(ledger, columns=["source_file", "ingested_at"])
+        .group_by("source_file")
+        .aggregate([("ingested_at", "max")])
+    )
+    return {
+        name: moment.replace(tzinfo=UTC).timestamp()
+        for name, moment in zip(
+            latest.column("source_file").to_pylist(),
+            latest.column("ingested_at_max").to_pylist(),
+            strict=True,
+        )
+        if moment is not None
+    }
 
 
 def _run_request(days: list[str], files: list[str], signatures: dict[str, str]) -> dg.RunRequest:
@@ -64,6 +90,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     over their partition days."""
     inbox = settings.inbox_dir()
     seen = _load_cursor(context.cursor)
+    ingested = ingested_before() if context.cursor is None else {}
     now = time.time()
     last_day = DAILY_PARTITIONS.get_last_partition_key()
     first_day = DAILY_PARTITIONS.get_first_partition_key()
@@ -74,8 +101,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     for path in inbox_files(inbox):
         name = path.relative_to(inbox).as_posix()
         signature = file_signature(path)
-        if seen.get(name) == signature:
-            current[name] = signature
+        if seen.get(name) == signature or ingested.get(name, 0) >= path.stat().st_mtime:
+            current[name] = signature  # seen by this sensor, or ingested since it was written
             continue
         if now - path.stat().st_mtime < SETTLE_SECONDS:
             continue  # still arriving; next tick

@@ -23,6 +23,7 @@ def inbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "inbox"
     folder.mkdir()
     monkeypatch.setenv("OEX_INBOX", str(folder))
+    monkeypatch.setenv("OEX_MARTS", str(tmp_path / "marts"))
     return folder
 
 
@@ -126,3 +127,37 @@ def test_partition_day_comes_from_the_file_name(tmp_path: Path, name: str, day: 
     path = tmp_path / name
     path.write_text("x")
     assert partition_day_of(path).isoformat() == day
+
+
+def test_a_new_sensor_knows_from_the_ledger_what_was_ingested(inbox: Path) -> None:
+    """`make dev` on a warehouse built by `oex run`: the sensor starts without a cursor, yet
+    runs only what the ledger (exported as rpt_ingestion_health) has not ingested."""
+    import pandas as pd
+
+    old = drop(inbox, "orders/orders_2026-11-01.csv", modified=datetime(2026, 11, 1, 2, tzinfo=UTC))
+    changed = drop(
+        inbox, "orders/orders_2026-11-02.csv", modified=datetime(2026, 11, 3, 9, tzinfo=UTC)
+    )
+    drop(inbox, "orders/orders_2026-11-04.csv")  # never ingested
+    marts = inbox.parent / "marts"
+    marts.mkdir()
+    pd.DataFrame(
+        {
+            "source_file": ["orders/orders_2026-11-01.csv", "orders/orders_2026-11-02.csv"],
+            # the second file was written again after its ingestion: a corrected delivery
+            "ingested_at": pd.to_datetime(["2026-11-01 03:00", "2026-11-02 03:00"]),
+        }
+    ).to_parquet(marts / "rpt_ingestion_health.parquet")
+    assert old.exists() and changed.exists()
+
+    result = evaluate()
+
+    [request] = result.run_requests
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-11-02", "2026-11-04")
+    assert request.tags["oex/new_files"] == "2"
+    # every file is in the cursor now: the next tick starts nothing
+    assert set(json.loads(result.cursor)["files"]) == {
+        "orders/orders_2026-11-01.csv",
+        "orders/orders_2026-11-02.csv",
+        "orders/orders_2026-11-04.csv",
+    }
