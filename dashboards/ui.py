@@ -3,6 +3,8 @@ downloads and empty states. Pages call these; they never read session state by h
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +15,42 @@ from pipelines import settings
 
 LANGUAGE_KEY = "language"
 FILTERS_KEY = "filters"
+URL_READ_KEY = "url_read"
+# The sidebar's choices in the address bar, so a manager can send the exact view: query
+# parameter -> session state key (lists repeat the parameter: ?merchant=M001&merchant=M002).
+URL_LISTS = {"merchant": "merchants", "warehouse": "warehouses", "channel": "channels"}
+
+
+def read_url_once() -> None:
+    """At a session's first run, take the view the address says (language, week, filters);
+    what it names that the data does not have is left out by the pickers."""
+    if st.session_state.get(URL_READ_KEY):
+        return
+    st.session_state[URL_READ_KEY] = True
+    params = st.query_params
+    if params.get("lang") in LANGUAGE_NAMES:
+        st.session_state[LANGUAGE_KEY] = params["lang"]
+    if params.get("week"):
+        st.session_state["week"] = params["week"]
+    for name, key in URL_LISTS.items():
+        if params.get_all(name):
+            st.session_state[key] = params.get_all(name)
+
+
+def write_url(filters: data.Filters, language: str) -> None:
+    """Keep the address in step with the view."""
+    wanted = {
+        "lang": language,
+        "week": filters.week,
+        "merchant": list(filters.merchants),
+        "warehouse": list(filters.warehouses),
+        "channel": list(filters.channels),
+    }
+    wanted = {key: value for key, value in wanted.items() if value}
+    if {key: st.query_params.get_all(key) for key in wanted} != {
+        key: value if isinstance(value, list) else [value] for key, value in wanted.items()
+    } or set(st.query_params) - set(wanted):
+        st.query_params.from_dict(wanted)
 
 
 def catalogue() -> Catalogue:
@@ -22,6 +60,7 @@ def catalogue() -> Catalogue:
 
 
 def language_picker() -> Catalogue:
+    read_url_once()
     texts = catalogue()
     st.sidebar.selectbox(
         texts.text("sidebar.language"),
@@ -87,6 +126,7 @@ def sidebar_filters(texts: Catalogue) -> data.Filters | None:
     )
     filters = data.Filters(week, tuple(merchants), tuple(warehouses), tuple(channels))
     st.session_state[FILTERS_KEY] = filters
+    write_url(filters, texts.language)
     sidebar.caption(
         texts.text(
             "app.caption", marts_dir=data.marts_dir_label(), timezone=settings.reporting_timezone()
@@ -102,6 +142,15 @@ def _multiselect(label: str, options: list[str], key: str, names, texts: Catalog
     return st.sidebar.multiselect(
         label, options=options, format_func=names, key=key, placeholder=texts.text("sidebar.all")
     )
+
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: object) -> str:
+    """Text from the data, safe inside Streamlit markdown (titles, captions, info boxes): an
+    order id like `![x](http://evil)` stays those characters, not an image or a link."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def current_filters() -> data.Filters | None:

@@ -300,6 +300,8 @@ def dashboard(port: int, address: str) -> None:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
     raise SystemExit(subprocess.call(command))
 

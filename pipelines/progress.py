@@ -9,7 +9,11 @@ text when it is not a terminal (no colour codes in a log file).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +45,35 @@ class Progress:
     failures: list[str] = field(default_factory=list)
 
 
+@contextlib.contextmanager
+def tools_output_to(path: Path | None) -> Iterator:
+    """While the run goes on, what the tools print (dbt's own lines, which Dagster mirrors
+    from each step to the terminal, and library warnings) is appended to `path`, the run's
+    log; yields a stream on the real terminal for the progress. `None` leaves it all on the
+    terminal (`--verbose`)."""
+    if path is None:
+        yield sys.stdout
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    with path.open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield terminal
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for descriptor in saved:
+                os.close(descriptor)
+            terminal.close()
+
+
 class RunProgress(threading.Thread):
     """Follows a run's event log from another thread and prints its progress by step."""
 
@@ -50,16 +83,16 @@ class RunProgress(threading.Thread):
         super().__init__(daemon=True)
         self.instance, self.run_id, self.console = instance, run_id, console
         self.progress = Progress(dbt_models)
-        self._stop = threading.Event()
+        self._run_finished = threading.Event()
         self._cursor: str | None = None
         self._reported_models = 0
 
     def run(self) -> None:
-        while not self._stop.wait(0.5):
+        while not self._run_finished.wait(0.5):
             self.read_new_events()
 
     def finish(self) -> Progress:
-        self._stop.set()
+        self._run_finished.set()
         self.join(timeout=10)
         self.read_new_events()
         return self.progress
@@ -105,10 +138,11 @@ class RunProgress(threading.Thread):
                 f"quarantined {figures['rows_skipped']:>9,} skipped"
             )
         elif name == "exported_marts":
-            self.progress.marts_exported = len(
-                [key for key in metadata if not key.startswith("dagster")]
+            self.progress.marts_exported = int(metadata["tables"])
+            rows = int(metadata["rows"])
+            self.console.print(
+                f"exported the marts: {self.progress.marts_exported} tables, {rows:,} rows"
             )
-            self.console.print(f"exported the marts ({self.progress.marts_exported} files)")
         elif path[0] in ("staging", "intermediate", "marts"):
             self.progress.models_done.add(name)
             done, total = len(self.progress.models_done), self.progress.dbt_models
@@ -138,15 +172,18 @@ def _check_reason(metadata: dict) -> str:
 
 
 def write_run_log(instance: dg.DagsterInstance, run_id: str, path: Path) -> Path:
-    """Every event of the run, one line each, at every level (the console shows the steps)."""
+    """Every event of the run, one line each, at every level (the console shows the steps),
+    after what the tools printed while it ran."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as log:
+    with path.open("a", encoding="utf-8") as log:
+        log.write("---- Dagster events of the run\n")
         for entry in instance.all_logs(run_id):
             when = datetime.fromtimestamp(entry.timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S")
             level = _level_name(entry.level)
             step = entry.step_key or "-"
             message = entry.message or entry.user_message or ""
-            log.write(f"{when} {level:7} {step} {message}\n")
+            kind = entry.dagster_event_type.value if entry.dagster_event_type else "LOG"
+            log.write(f"{when} {level:7} {kind:24} {step} {message}\n")
     return path
 
 

@@ -21,7 +21,7 @@ from pipelines import settings
 from pipelines.defs.ingestion.profiles import load_profiles
 from pipelines.defs.quality.results import record_run
 from pipelines.inbox import implausible_day, inbox_files, partition_day_of
-from pipelines.progress import RunProgress, print_summary, write_run_log
+from pipelines.progress import RunProgress, print_summary, tools_output_to, write_run_log
 
 DAILY_BUILD_JOB = "daily_build"
 DBT_STEP = "order_exceptions_dbt"  # the op of the dbt assets
@@ -142,39 +142,42 @@ def run_daily_build(
 
     job = defs.resolve_job_def(DAILY_BUILD_JOB)
     instance = _local_instance()
-    for run_id in release_killed_runs(instance):
-        print(f"Run {run_id} was killed before it finished; marked failed, its work is redone.")
+    for killed in release_killed_runs(instance):
+        print(f"Run {killed} was killed before it finished; marked failed, its work is redone.")
     mode = " (full refresh of every incremental model)" if full_refresh else ""
-    console = Console(highlight=False)
-    console.print(f"Daily build for {first} .. {last}{mode}")
     run_id = make_new_run_id()
-    # Dagster's own console log (every event, at DEBUG) only on request: it is in the log file
-    console_level = "DEBUG" if verbose else "CRITICAL"
-    progress = RunProgress(instance, run_id, console, dbt_model_count())
-    progress.start()
-    try:
-        result = job.execute_in_process(
-            run_config={
-                **dbt_run_config(full_refresh),
-                "loggers": {"console": {"config": {"log_level": console_level}}},
-            },
-            instance=instance,
-            run_id=run_id,
-            tags={
-                PROCESS_TAG: _this_process(),
-                "dagster/asset_partition_range_start": first,
-                "dagster/asset_partition_range_end": last,
-            },
-            raise_on_error=False,
+    log_file = settings.reports_dir() / "runs" / f"{run_id}.log"
+    with tools_output_to(None if verbose else log_file) as terminal:
+        console = Console(file=terminal, highlight=False, soft_wrap=True)
+        console.print(f"Daily build for {first} .. {last}{mode}")
+        # Dagster's own console log (every event, at DEBUG) only on request: it is in the log
+        # file
+        console_level = "DEBUG" if verbose else "CRITICAL"
+        progress = RunProgress(instance, run_id, console, dbt_model_count())
+        progress.start()
+        try:
+            result = job.execute_in_process(
+                run_config={
+                    **dbt_run_config(full_refresh),
+                    "loggers": {"console": {"config": {"log_level": console_level}}},
+                },
+                instance=instance,
+                run_id=run_id,
+                tags={
+                    PROCESS_TAG: _this_process(),
+                    "dagster/asset_partition_range_start": first,
+                    "dagster/asset_partition_range_end": last,
+                },
+                raise_on_error=False,
+            )
+        finally:
+            done = progress.finish()
+        write_run_log(instance, run_id, log_file)
+        checks = record_run(instance, result.run_id)
+        console.print(
+            f"{checks} check results recorded in {settings.marts_dir() / 'asset_checks.parquet'}"
         )
-    finally:
-        done = progress.finish()
-    log_file = write_run_log(instance, run_id, settings.reports_dir() / "runs" / f"{run_id}.log")
-    checks = record_run(instance, result.run_id)
-    console.print(
-        f"{checks} check results recorded in {settings.marts_dir() / 'asset_checks.parquet'}"
-    )
-    print_summary(console, done, result.success, log_file)
+        print_summary(console, done, result.success, log_file)
     return result.success
 
 

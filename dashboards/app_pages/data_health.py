@@ -10,11 +10,17 @@ texts = ui.catalogue()
 st.title(texts.text("health.title"))
 
 
-def _shown(result: data.Shown, name: str, key: str, times: tuple[str, ...] = ()) -> None:
+def _shown(
+    result: data.Shown,
+    name: str,
+    key: str,
+    times: tuple[str, ...] = (),
+    when_empty: str = "empty.no_rows",
+) -> None:
     if not result.as_expected:
         st.warning(texts.text("health.unexpected_columns", name=name))
     if result.rows.empty:
-        st.info(texts.text("empty.no_rows"))
+        st.info(texts.text(when_empty))
         return
     ui.table(result.rows, texts, name, key=key, times=times)
 
@@ -58,7 +64,13 @@ if not ui.missing(texts, "rpt_quarantine"):
     reasons = data.quarantine_reasons()
     if reasons.as_expected and not reasons.rows.empty:
         st.metric(texts.column("rows_quarantined"), format_count(reasons.rows["rows"].sum()))
-    _shown(reasons, "rpt_quarantine", "quarantine_table", times=("last_quarantined_at",))
+    _shown(
+        reasons,
+        "rpt_quarantine",
+        "quarantine_table",
+        times=("last_quarantined_at",),
+        when_empty="health.no_quarantine",
+    )
 
 # ---- asset checks
 st.subheader(texts.text("health.asset_checks"))
@@ -67,10 +79,14 @@ if data.missing_marts(data.ASSET_CHECKS):
 else:
     checks = data.asset_checks()
     if checks.as_expected and not checks.rows.empty:
-        failed = int((~checks.rows["passed"].astype(bool)).sum())
+        not_passed = ~checks.rows["passed"].astype(bool)
+        blocking = checks.rows["severity"].astype(str).str.upper() == "ERROR"
+        failed, warned = int((not_passed & blocking).sum()), int((not_passed & ~blocking).sum())
         if failed:
             st.error(texts.text("health.checks_failed", failed=failed), icon=":material/error:")
-        else:
+        if warned:
+            st.warning(texts.text("health.checks_warned", warned=warned), icon=":material/warning:")
+        if not failed and not warned:
             st.success(texts.text("health.checks_passed"), icon=":material/check_circle:")
         shown = checks.rows.assign(
             passed=checks.rows["passed"].map(

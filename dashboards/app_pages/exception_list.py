@@ -27,7 +27,7 @@ if drill is not None and drill.dimension:
         texts.text(
             "list.drill_active",
             dimension=texts.name("dimension", drill.dimension),
-            value=charts.value_name(texts, drill.dimension, drill.dimension_value),
+            value=ui.plain(charts.value_name(texts, drill.dimension, drill.dimension_value)),
         )
     )
     if clear.button(texts.text("list.clear_drill"), key="clear_drill"):
@@ -101,10 +101,10 @@ if order_id is None:
     st.caption(texts.text("empty.no_order"))
     st.stop()
 
-st.subheader(texts.text("list.timeline", order_id=order_id))
+st.subheader(texts.text("list.timeline", order_id=ui.plain(order_id)))
 timeline = data.order_timeline(order_id)
 if timeline.empty:
-    st.info(texts.text("empty.order_not_found", order_id=order_id))
+    st.info(texts.text("empty.order_not_found", order_id=ui.plain(order_id)))
 else:
     st.plotly_chart(charts.order_timeline(timeline, texts), key="timeline_chart")
     ui.table(timeline, texts, f"timeline_{order_id}", key="timeline_table", times=("occurred_at",))

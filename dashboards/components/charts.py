@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -307,23 +309,46 @@ def dimension_bars(totals: pd.DataFrame, dimension: str, catalogue: Catalogue) -
 
 def order_timeline(events: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
     """Events of one order on a time axis, one row per source. Columns: occurred_at, source,
-    event_type, detail."""
+    event_type, detail.
+
+    Labels alternate above and below their point so neighbours do not run into each other;
+    times are written as numbers (month-day hour:minute), the same in every language; text from
+    the data (a customer's complaint) is shown as text, never as markup."""
+    sources = [catalogue.name("source", source) for source in events["source"]]
+    order = list(dict.fromkeys(sources))
+    positions = []
+    seen: dict[str, int] = {}
+    for source in sources:
+        seen[source] = seen.get(source, -1) + 1
+        positions.append("top center" if seen[source] % 2 == 0 else "bottom center")
     figure = go.Figure(
         go.Scatter(
             x=events["occurred_at"],
-            y=[catalogue.name("source", source) for source in events["source"]],
+            y=sources,
             mode="markers+text",
             text=[
-                catalogue.event_name(code, source)
+                escape(catalogue.event_name(code, source))
                 for code, source in zip(events["event_type"], events["source"], strict=True)
             ],
-            textposition="top center",
+            textposition=positions,
+            textfont={"size": 11},
             marker={"size": 11, "color": "#0072B2"},
-            customdata=events["detail"].fillna(""),
+            customdata=[escape(str(detail)) for detail in events["detail"].fillna("")],
             hovertemplate="%{x|%Y-%m-%d %H:%M} · %{text}<br>%{customdata}<extra></extra>",
+            cliponaxis=False,
         )
     )
-    figure.update_layout(margin=_LAYOUT["margin"], height=320, showlegend=False)
-    figure.update_xaxes(title=catalogue.text("axis.occurred_at"))
-    figure.update_yaxes(title=catalogue.text("axis.source"), type="category")
+    figure.update_layout(
+        margin={"l": 10, "r": 30, "t": 30, "b": 10},
+        height=max(320, 110 * len(order) + 80),
+        showlegend=False,
+    )
+    figure.update_xaxes(title=catalogue.text("axis.occurred_at"), tickformat="%m-%d %H:%M")
+    figure.update_yaxes(
+        title=catalogue.text("axis.source"),
+        type="category",
+        categoryorder="array",
+        categoryarray=order,
+        range=[-0.7, len(order) - 0.3],
+    )
     return figure

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_helpers import assert_no_exception
+from app_helpers import APP, assert_no_exception
 from marts_fixture import build_marts
 from streamlit.testing.v1 import AppTest
 
-APP = Path(__file__).resolve().parents[2] / "dashboards" / "streamlit_app.py"
 PAGES = {
     "weekly_review": "app_pages/weekly_review.py",
     "root_causes": "app_pages/root_causes.py",

@@ -232,6 +232,26 @@ def test_downloads_keep_chinese_for_excel():
     assert back.to_dict("records") == [{"商家": "杭州优品旗舰店", "异常数": 3}]
 
 
+def test_text_from_an_export_never_becomes_a_spreadsheet_formula():
+    # A receiver's address or a note from a partner's file, shown in a table then downloaded.
+    hostile = '=HYPERLINK("http://evil.example","click")'
+    frame = pd.DataFrame(
+        {"address": [hostile, "-2+3", "@SUM(A1)", "Rua das Flores 12"], "n": [1, -2, 3, 4]}
+    )
+    rows = csv_bytes(frame).decode("utf-8-sig").splitlines()
+    assert rows[1].startswith("\"'=HYPERLINK")
+    assert rows[2] == "'-2+3,-2"  # text defused, the number -2 left a number
+    assert rows[3] == "'@SUM(A1),3"
+    assert rows[4] == "Rua das Flores 12,4"
+
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame))).active
+    cell = sheet["A2"]
+    assert cell.data_type == "s" and cell.value == hostile  # stored as text, not a formula
+    assert sheet["B3"].value == -2
+
+
 @pytest.mark.parametrize("language", list(LANGUAGES))
 def test_every_chart_builds_in_every_language(language):
     texts = Catalogue(language)

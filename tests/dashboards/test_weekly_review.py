@@ -215,3 +215,32 @@ def test_without_marts_the_page_says_how_to_get_them(open_page, monkeypatch, tmp
     monkeypatch.setenv("OEX_MARTS", str(tmp_path / "nothing-here"))
     app = open_page("weekly_review")
     assert any("make pipeline" in text for text in shown_texts(app.info))
+
+
+def test_the_view_lives_in_the_address_to_be_sent_to_a_colleague(marts, read_mart):
+    from app_helpers import APP
+    from streamlit.testing.v1 import AppTest
+
+    orders = read_mart("fct_orders")
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.query_params["week"] = "2026-W40"
+    app.query_params["merchant"] = ["M001", "M002"]
+    app.query_params["lang"] = "en"
+    app.run()
+    assert_no_exception(app)
+
+    assert app.session_state["week"] == "2026-W40"
+    assert app.session_state["merchants"] == ["M001", "M002"]
+    chosen = orders[(orders["week"] == "2026-W40") & orders["merchant_id"].isin(["M001", "M002"])]
+    assert metrics(app)["Orders"][0] == f"{len(chosen):,}"
+
+    # a change in the sidebar is written back to the address
+    app.multiselect(key="merchants").set_value(["M003"]).run()
+
+    def address(name: str) -> list[str]:
+        value = app.query_params.get(name, [])
+        return [value] if isinstance(value, str) else list(value)
+
+    assert address("merchant") == ["M003"]
+    assert address("week") == ["2026-W40"]
+    assert address("lang") == ["en"]

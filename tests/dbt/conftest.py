@@ -7,7 +7,6 @@ The project is copied to a temporary folder so the fixture's seeds replace the r
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,14 +16,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines import settings
 from pipelines.defs.transformation.marts_export import export_marts
 
 sys.path.insert(0, str(Path(__file__).parent))
-from raw_fixture import load_raw_fixture
-
-FIXTURE_DIR = settings.PROJECT_ROOT / "tests" / "fixtures" / "dbt"
-DBT = Path(sys.executable).parent / "dbt"
+from raw_fixture import DBT, FIXTURE_DIR, copy_project, load_raw_fixture
 
 
 @dataclass
@@ -46,22 +41,10 @@ class FixtureBuild:
             connection.close()
 
 
-def _copy_project(target: Path) -> Path:
-    project = target / "dbt_project"
-    shutil.copytree(
-        settings.DBT_PROJECT_DIR,
-        project,
-        ignore=shutil.ignore_patterns("target", "logs", ".user.yml"),
-    )
-    for seed in (FIXTURE_DIR / "seeds").glob("*.csv"):
-        shutil.copy(seed, project / "seeds" / seed.name)
-    return project
-
-
 @pytest.fixture(scope="module")
 def fixture_build(tmp_path_factory: pytest.TempPathFactory) -> FixtureBuild:
     root = tmp_path_factory.mktemp("dbt_fixture")
-    project = _copy_project(root)
+    project = copy_project(root)
     warehouse = root / "warehouse.duckdb"
     marts_dir = root / "marts"
     load_raw_fixture(warehouse, FIXTURE_DIR)

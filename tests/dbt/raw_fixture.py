@@ -8,11 +8,31 @@ contract columns and may add `_ingested_at` to play a later file re-sending a ke
 from __future__ import annotations
 
 import csv
+import shutil
+import sys
 from pathlib import Path
 
 import duckdb
 
+from pipelines import settings
 from pipelines.contract import LINEAGE_COLUMNS, load_contract
+
+FIXTURE_DIR = settings.PROJECT_ROOT / "tests" / "fixtures" / "dbt"
+DBT = Path(sys.executable).parent / "dbt"
+
+
+def copy_project(target: Path) -> Path:
+    """A copy of the dbt project whose seeds are the fixture's where it has its own."""
+    project = target / "dbt_project"
+    shutil.copytree(
+        settings.DBT_PROJECT_DIR,
+        project,
+        ignore=shutil.ignore_patterns("target", "logs", ".user.yml"),
+    )
+    for seed in (FIXTURE_DIR / "seeds").glob("*.csv"):
+        shutil.copy(seed, project / "seeds" / seed.name)
+    return project
+
 
 BOOKKEEPING_TABLES = {
     "ingested_files": {

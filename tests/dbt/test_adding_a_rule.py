@@ -16,8 +16,7 @@ import yaml
 from pipelines import settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import DBT, FIXTURE_DIR, _copy_project
-from raw_fixture import load_raw_fixture
+from raw_fixture import DBT, FIXTURE_DIR, copy_project, load_raw_fixture
 
 RULE = "int_exception__signature_required"
 
@@ -78,7 +77,7 @@ def dbt(project: Path, warehouse: Path, *arguments: str) -> subprocess.Completed
 
 @pytest.mark.slow
 def test_a_new_merchant_rule_reaches_the_marts(tmp_path: Path):
-    project = _copy_project(tmp_path)
+    project = copy_project(tmp_path)
     add_rule_files(project, declare_in_union=True)
     warehouse = tmp_path / "warehouse.duckdb"
     load_raw_fixture(warehouse, FIXTURE_DIR)
@@ -109,7 +108,7 @@ def test_a_new_merchant_rule_reaches_the_marts(tmp_path: Path):
 
 
 def test_a_rule_missing_from_the_union_stops_the_build_with_the_fix(tmp_path: Path):
-    project = _copy_project(tmp_path)
+    project = copy_project(tmp_path)
     add_rule_files(project, declare_in_union=False)
     compiled = dbt(
         project, tmp_path / "warehouse.duckdb", "compile", "--select", "int_exceptions_unioned"

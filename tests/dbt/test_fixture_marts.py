@@ -255,7 +255,7 @@ def test_the_docs_build_leaves_the_warehouse_and_the_next_run_as_they_were(fixtu
     import os
     import subprocess
 
-    from conftest import DBT
+    from raw_fixture import DBT
 
     watermark = "select * from intermediate.incremental_watermark"
     before = fixture_build.query(watermark)

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 
 import duckdb
-from conftest import DBT
+from raw_fixture import DBT
 
 
 def run_test(fixture_build, tmp_path, selector: str, plant: str | None = None):

@@ -92,3 +92,17 @@ def test_duplicate_keys_copy_a_real_row_right_after_it(tmp_path):
         assert len(ids) - len(set(ids)) == repeated  # every repeated key is an adjacent copy
         found += repeated
     assert found == expected
+
+
+def test_an_unknown_value_is_only_made_up_for_a_column_the_contract_closes():
+    # A channel or carrier nobody listed is a real new one, loaded as is; only a closed list
+    # (priority, event types, ticket categories...) makes an unknown value bad input.
+    from pipelines.contract import load_contract
+    from pipelines.generator.bad_rows import DEFECTS
+
+    contract = load_contract()
+    for (table, kind), (column, values) in DEFECTS.items():
+        if kind != "unknown_enum":
+            continue
+        (accepted,) = [c.accepted_values for c in contract[table].columns if c.name == column]
+        assert accepted and not set(values) & set(accepted), (table, column)

@@ -12,11 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from report_weeks import LAST_WEEK, WEEK, WEEK_START_UTC
 from serving_contract import SERVING_CONTRACT
-
-WEEK = "2026-W46"  # Monday 2026-11-09 (Asia/Shanghai)
-LAST_WEEK = "2026-W45"
-WEEK_START_UTC = datetime(2026, 11, 8, 16, 0)  # Monday 00:00 in Shanghai
 
 FCT_ORDER_EXCEPTIONS_COLUMNS = SERVING_CONTRACT["fct_order_exceptions"]
 RPT_WEEKLY_KPIS_COLUMNS = SERVING_CONTRACT["rpt_weekly_kpis"]

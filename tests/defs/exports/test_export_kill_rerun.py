@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+from report_weeks import WEEK
+
 from pipelines import settings
 from pipelines.defs.exports.reports import export_week
-
-WEEK = "2026-W46"
 
 
 def folder_checksums(folder: Path) -> dict[str, str]:

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from report_weeks import LAST_WEEK, WEEK, WEEK_START_UTC
 
 from pipelines.defs.exports.reports import export_week
-
-WEEK = "2026-W46"
 
 
 def file_text(path: Path) -> str:
@@ -228,7 +227,6 @@ def test_a_provisional_week_says_so_and_meets_last_week_at_the_same_age(
     from datetime import timedelta
 
     import pandas as pd
-    from conftest import LAST_WEEK, WEEK_START_UTC
 
     folder = data_folders["marts"]
     # Two of last week's failures were found late (ten days after the week began, as
