@@ -10,6 +10,9 @@ ORDERS ?= 100000
 DAYS ?= 91
 MERCHANTS ?= 8
 SEED ?= 1
+# Test files run side by side, one per core (a file's tests share its fixtures, so files
+# are the unit); TEST_WORKERS=0 runs them one after the other.
+TEST_WORKERS ?= auto
 
 # No telemetry leaves the machine, and every path is absolute (see pipelines/settings.py).
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
@@ -69,9 +72,10 @@ export: install ## Write the merchants' report files of a week: make export WEEK
 import-history: manifest ## Load every file in the inbox at once (years of history), full rebuild
 	$(BIN)/oex import-history
 
-test: manifest ## Run the whole test suite
+test: manifest ## Run the whole test suite (about 8 minutes on 2 cores; needs chromium, see README)
+	@bash .ci/prerequisites
 	$(BIN)/ruff check pipelines dashboards tests
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: manifest ## Benchmark at 1M and 10M orders (long; never part of make test)
 	$(BIN)/oex bench

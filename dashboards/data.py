@@ -747,7 +747,7 @@ def _recurring_issues(
               and {_FOCUS}
         ),
         final as (
-            select key_type, recurrence_key, family, exception_type, merchant_id, occurrences,
+            select key_type, recurrence_label, family, exception_type, merchant_id, occurrences,
                 {_local("first_detected_at")} as first_detected_at,
                 {_local("last_detected_at")} as last_detected_at,
                 last_week,

@@ -104,6 +104,7 @@ SERVING_CONTRACT = {
     "rpt_recurring_issues": [
         "key_type",
         "recurrence_key",
+        "recurrence_label",
         "family",
         "exception_type",
         "merchant_id",

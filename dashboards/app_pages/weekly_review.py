@@ -120,13 +120,6 @@ tiles = [
         "normal",
     ),
 ]
-helps = {
-    "exception_rate",
-    "sla_met_share",
-    "recurrence_rate",
-    "success_rate",
-    "median_handling_hours",
-}
 for row in (tiles[:4], tiles[4:]):
     for column, (name, value, delta, colour) in zip(st.columns(4), row, strict=True):
         column.metric(
@@ -135,7 +128,8 @@ for row in (tiles[:4], tiles[4:]):
             delta=delta,
             delta_color=colour,
             border=True,
-            help=texts.text(f"kpi.help_{name}") if name in helps else None,
+            # every KPI says what it counts, in the words the merchant files use too
+            help=texts.text(f"kpi.help_{name}"),
         )
 comparison = "kpi.vs_last_week_same_age" if provisional else "kpi.vs_last_week"
 st.caption(texts.text(comparison, week=previous_week(filters.week)))

@@ -170,7 +170,7 @@ def _exceptions(rng: random.Random, orders: pd.DataFrame, as_of: datetime) -> pd
                 "customer_phone": order.phone,
                 "address": f"{order.province}某区{order.phone[-4:]}号",
                 "sku": order.sku,
-                "carrier_route": f"{order.carrier}:{order.province}",
+                "carrier_route": f"{order.carrier}|{order.province}",
                 "merchant": order.merchant_id,
             }[kind.recurrence_key]
             rows.append(
@@ -311,7 +311,8 @@ REPORTS_SQL = {
         from grouped join orders using (week, merchant_id, warehouse_id, channel)
     """,
     "rpt_recurring_issues": """
-        select split_part(recurrence_key, ':', 1) as key_type, recurrence_key, family,
+        select split_part(recurrence_key, ':', 1) as key_type, recurrence_key,
+            replace(split_part(recurrence_key, ':', 2), '|', ' → ') as recurrence_label, family,
             exception_type, merchant_id, count(*) as occurrences,
             min(detected_at) as first_detected_at, max(detected_at) as last_detected_at,
             max(week) as last_week,

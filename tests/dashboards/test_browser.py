@@ -27,7 +27,7 @@ pytestmark = pytest.mark.browser
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("OEX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -342,3 +342,48 @@ def test_a_provisional_week_is_marked_and_compared_at_the_same_age(server, watch
     expect(page.get_by_text(re.compile(r"2026-W47 is provisional"))).to_be_visible()
     watched.assert_healthy("provisional week en")
     watched.shot("12_provisional_week_en")
+
+
+@pytest.mark.parametrize(
+    ("language", "merchant", "viewport"),
+    [
+        ("zh-CN", "M001", {"width": 390, "height": 844}),  # a phone
+        ("en", "M002", {"width": 390, "height": 844}),
+        ("zh-CN", "M001", {"width": 1280, "height": 900}),
+    ],
+)
+def test_the_merchant_html_reads_on_a_phone_and_a_desk(
+    browser, served_marts, tmp_path, monkeypatch, language, merchant, viewport
+):
+    from pipelines.defs.exports.reports import export_week
+
+    monkeypatch.setenv("OEX_MARTS", str(served_marts))
+    monkeypatch.setenv("OEX_EXPORTS", str(tmp_path / "exports"))
+    languages = tmp_path / "merchants.yml"
+    languages.write_text(f"default_language: zh-CN\nmerchants:\n  {merchant}: {language}\n")
+    written = export_week(LAST_COMPLETE_WEEK, merchant, languages_file=languages)
+    (html,) = [path for path in written if path.suffix == ".html"]
+    assert html.stat().st_size < 1_000_000
+
+    context = browser.new_context(viewport=viewport, locale=language)
+    page = context.new_page()
+    watched = Watched(page)
+    page.goto(html.as_uri())
+    page.wait_for_load_state("load")
+    # Nothing wider than the screen: wide tables scroll inside their own box.
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, overflow
+    for chart in ("#chart-families svg", "#chart-trend svg"):
+        box = page.locator(chart).bounding_box()
+        assert box and 0 < box["width"] <= viewport["width"] and box["height"] > 150, chart
+    title = "订单异常周报" if language == "zh-CN" else "Weekly order exception report"
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    assert not watched.errors, watched.errors
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    device = "phone" if viewport["width"] < 600 else "desktop"
+    page.screenshot(
+        path=str(SCREENSHOTS / f"merchant-report-{language}-{device}.png"), full_page=True
+    )
+    context.close()

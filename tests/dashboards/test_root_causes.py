@@ -16,6 +16,9 @@ def test_recurring_keys_are_the_marts_most_frequent(open_page, read_mart):
     shown = table_with(app, "复发对象", "出现次数")
     assert len(shown) == len(this_week)
     assert shown["出现次数"].tolist() == this_week["occurrences"].tolist()
+    # keys by the name a person reads ("sf → 新疆"), not the key's matching form ("sf|新疆")
+    assert set(shown["复发对象"]) == set(this_week["recurrence_label"])
+    assert not shown["复发对象"].str.contains("|", regex=False).any()
     assert set(shown["复发对象类型"]) <= {"客户手机号", "收货地址", "SKU", "快递线路", "商家"}
 
 

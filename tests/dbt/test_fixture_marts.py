@@ -100,6 +100,11 @@ def test_recurrence_same_key_same_type_within_thirty_days(fixture_build):
         ("address", "广东省深圳市南山区科技大道", 2),
         ("sku", "P1-M-RED", 2),
     }
+    # shown as a person reads it: B2's address as typed, not the matching form
+    assert dict(zip(issues.key_type, issues.recurrence_label, strict=True)) == {
+        "address": "广东省 深圳市 南山区 科技 大道",
+        "sku": "P1-M-RED",
+    }
 
 
 def test_type_share_sums_to_one_per_week(fixture_build):

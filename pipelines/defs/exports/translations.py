@@ -31,21 +31,14 @@ TEXT: dict[str, dict[str, str]] = {
         "sheet_exceptions": "本周异常",
         "sheet_recurring": "重复问题",
         "sheet_actions": "处理建议",
+        "sheet_glossary": "指标说明",
+        "definition": "定义",
         "kpi": "指标",
         "this_week": "本周",
         "last_week": "上周",
         "change": "变化",
-        "orders": "订单数",
-        "orders_with_exception": "异常订单数",
-        "exceptions": "异常数",
-        "exception_rate": "异常订单率",
-        "open_exceptions": "未结异常",
-        "overdue_exceptions": "超时异常",
-        "sla_met_share": "时效内处理占比",
-        "success_rate": "挽回成功率",
-        "recurrence_rate": "重复发生率",
         "by_family": "按异常大类",
-        "trend": "近八周异常订单率",
+        "trend": "近八周异常率",
         "family": "异常大类",
         "exception_type": "异常类型",
         "order_id": "订单号",
@@ -73,7 +66,6 @@ TEXT: dict[str, dict[str, str]] = {
         "overdue": "已超时",
         "closed": "已关闭",
         "no_rows": "本周无记录",
-        "special_requests": "特殊需求数",
         "kind": "类别",
         "orders_assessed": "已判断订单",
         "assessed_share": "判断覆盖率",
@@ -100,19 +92,12 @@ TEXT: dict[str, dict[str, str]] = {
         "sheet_exceptions": "Exceptions",
         "sheet_recurring": "Recurring issues",
         "sheet_actions": "Suggested actions",
+        "sheet_glossary": "Definitions",
+        "definition": "Definition",
         "kpi": "Indicator",
         "this_week": "This week",
         "last_week": "Last week",
         "change": "Change",
-        "orders": "Orders",
-        "orders_with_exception": "Orders with an exception",
-        "exceptions": "Exceptions",
-        "exception_rate": "Exception rate (orders)",
-        "open_exceptions": "Open exceptions",
-        "overdue_exceptions": "Overdue exceptions",
-        "sla_met_share": "Handled within SLA",
-        "success_rate": "Success rate",
-        "recurrence_rate": "Recurrence rate",
         "by_family": "By exception family",
         "trend": "Exception rate, last eight weeks",
         "family": "Family",
@@ -142,7 +127,6 @@ TEXT: dict[str, dict[str, str]] = {
         "overdue": "overdue",
         "closed": "closed",
         "no_rows": "Nothing this week",
-        "special_requests": "Special requests",
         "kind": "Kind",
         "orders_assessed": "Orders assessed",
         "assessed_share": "Assessed",
@@ -184,8 +168,19 @@ class Catalogue:
     language: str
 
     def text(self, key: str, **values: object) -> str:
+        if key not in TEXT[self.language]:
+            return self.kpi(key)
         text = TEXT[self.language][key]
         return text.format(**values) if values else text
+
+    def kpi(self, key: str) -> str:
+        """A KPI's name from the one glossary the dashboard shows too (dashboards/i18n
+        `kpi:`), so the file and the review meeting call a figure the same."""
+        return DashboardCatalogue(self.language).text(f"kpi.{key}")
+
+    def definition(self, key: str) -> str:
+        """What a KPI counts, from the same glossary."""
+        return DashboardCatalogue(self.language).text(f"kpi.help_{key}")
 
     def label(self, code: object) -> str:
         if code is None or code != code:  # None or NaN: an empty cell, not the word "None"

@@ -82,7 +82,7 @@ def exception_columns(words: Catalogue) -> list[Column]:
 def recurring_columns(words: Catalogue) -> list[Column]:
     return [
         Column("key_type", lambda r: words.label(r["key_type"]), width=16),
-        Column("recurrence_key", lambda r: r["recurrence_key"], width=30),
+        Column("recurrence_key", lambda r: r["recurrence_label"], width=30),
         Column("family", lambda r: words.label(r["family"])),
         Column("exception_type", lambda r: words.label(r["exception_type"]), width=20),
         Column("occurrences", lambda r: r["occurrences"], "int", 10),
@@ -118,6 +118,21 @@ def coverage_columns(words: Catalogue) -> list[Column]:
         Column("orders", lambda r: r["orders"], "int", 10),
         Column("orders_assessed", lambda r: r["orders_assessed"], "int", 12),
         Column("assessed_share", lambda r: r["assessed_share"], "percent", 12),
+    ]
+
+
+def glossary(words: Catalogue) -> pd.DataFrame:
+    """Each KPI of the summary with what it counts, in the merchant's language."""
+    keys = [key for key, _ in KPI_ROWS]
+    return pd.DataFrame(
+        {"kpi": [words.kpi(key) for key in keys], "definition": [words.definition(k) for k in keys]}
+    )
+
+
+def glossary_columns(words: Catalogue) -> list[Column]:
+    return [
+        Column("kpi", lambda r: r["kpi"], width=24),
+        Column("definition", lambda r: r["definition"], width=90),
     ]
 
 
@@ -192,6 +207,9 @@ def write_workbook(report: MerchantWeek, words: Catalogue, path: Path) -> dict[s
             note=words.text("coverage_note"),
         ),
     }
+    _write_sheet(
+        book, words.text("sheet_glossary"), glossary(words), glossary_columns(words), words, formats
+    )
     book.close()
     return rows
 
@@ -279,7 +297,7 @@ def _write_summary(
         }
     )
     trend_chart.set_title({"name": words.text("trend")})
-    trend_chart.set_y_axis({"num_format": "0%"})
+    trend_chart.set_y_axis({"num_format": "0%", "min": 0})  # a rate's axis starts at zero
     trend_chart.set_legend({"none": True})
     sheet.insert_chart(top + 16, 5, trend_chart)
 

@@ -178,6 +178,7 @@ def write_marts(folder: Path, merchants: list[FixtureMerchant]) -> pd.DataFrame:
             {
                 "key_type": key_type,
                 "recurrence_key": key,
+                "recurrence_label": label,
                 "family": "inventory",
                 "exception_type": "out_of_stock",
                 "merchant_id": merchant.merchant_id,
@@ -187,9 +188,13 @@ def write_marts(folder: Path, merchants: list[FixtureMerchant]) -> pd.DataFrame:
                 "last_week": WEEK,
             }
             for merchant in merchants
-            for key_type, key in (
-                ("customer_phone", merchant.phone),
-                ("sku", f"SKU-{merchant.prefix}-0"),
+            for key_type, key, label in (
+                (
+                    "customer_phone",
+                    merchant.phone,
+                    f"{merchant.phone[:3]}****{merchant.phone[-4:]}",
+                ),
+                ("sku", f"SKU-{merchant.prefix}-0", f"SKU-{merchant.prefix}-0"),
             )
         ],
         columns=RPT_RECURRING_ISSUES_COLUMNS,

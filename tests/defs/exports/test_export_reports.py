@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -60,16 +61,16 @@ def test_workbook_summary_compares_the_week_with_last_week(
 
     folder = merchant_folders(data_folders["exports"])["MQX01"]
     book = openpyxl.load_workbook(next(folder.glob("*.xlsx")))
-    assert book.sheetnames == ["概览", "本周异常", "重复问题", "处理建议", "判断覆盖"]
+    assert book.sheetnames == ["概览", "本周异常", "重复问题", "处理建议", "判断覆盖", "指标说明"]
     summary = {row[0]: row[1:4] for row in book["概览"].iter_rows(values_only=True) if row[0]}
     # 6 exceptions on 60 orders this week against 4 on 40 last week (see conftest).
-    assert summary["订单数"] == (60, 40, 20)
+    assert summary["订单量"] == (60, 40, 20)
     assert summary["异常数"] == (6, 4, 2)
-    assert summary["未结异常"] == (2, 1, 1)
-    assert summary["异常订单率"] == (0.1, 0.1, 0)
+    assert summary["未关闭异常"] == (2, 1, 1)
+    assert summary["异常率"] == (0.1, 0.1, 0)
     # First response within SLA: 4 of 6 against 3 of 4 (the open ones had no response), a
     # change of -8.3 percentage points.
-    assert summary["时效内处理占比"] == pytest.approx((4 / 6, 3 / 4, (4 / 6 - 3 / 4) * 100))
+    assert summary["SLA 达成率"] == pytest.approx((4 / 6, 3 / 4, (4 / 6 - 3 / 4) * 100))
 
     exceptions = list(book["本周异常"].iter_rows(values_only=True))
     assert len(exceptions) == 1 + 6
@@ -91,6 +92,10 @@ def test_workbook_summary_compares_the_week_with_last_week(
     with zipfile.ZipFile(next(folder.glob("*.xlsx"))) as archive:
         charts = [name for name in archive.namelist() if name.startswith("xl/charts/chart")]
     assert len(charts) == 2
+    # a customer's phone is masked in a file that leaves the warehouse
+    recurring = [row[1] for row in book["重复问题"].iter_rows(min_row=2, values_only=True)]
+    phone = "13900810088"  # MQX01's customer: 139, ord("Q"), ord("X") (conftest)
+    assert phone[:3] + "****" + phone[-4:] in recurring and phone not in recurring
 
 
 def test_language_follows_the_merchant_configuration(marts, data_folders, languages_file) -> None:
@@ -104,21 +109,60 @@ def test_language_follows_the_merchant_configuration(marts, data_folders, langua
         "Recurring issues",
         "Suggested actions",
         "Coverage",
+        "Definitions",
     ]
     html = (folder / f"exception-report-{WEEK}.html").read_text(encoding="utf-8")
     assert "<html lang='en'>" in html
     assert "Out of stock" in html
 
 
-def test_html_report_opens_offline(marts, data_folders, languages_file) -> None:
+def test_html_report_opens_offline_small_and_readable_on_a_phone(
+    marts, data_folders, languages_file
+) -> None:
     export_week(WEEK, languages_file=languages_file)
 
     folder = merchant_folders(data_folders["exports"])["MQX01"]
-    html = next(folder.glob("*.html")).read_text(encoding="utf-8")
-    assert "<script src=" not in html  # nothing to fetch: Plotly's code is in the file
-    assert "Plotly.newPlot" in html and "chart-families" in html and "chart-trend" in html
+    path = next(folder.glob("*.html"))
+    html = path.read_text(encoding="utf-8")
+    assert path.stat().st_size < 1_000_000
+    assert "<script" not in html  # nothing to run or fetch: the charts are drawn in the file
+    assert "width=device-width" in html and "class='scroll'" in html
+    families = _between(html, "<figure id='chart-families'>", "</figure>")
+    trend = _between(html, "<figure id='chart-trend'>", "</figure>")
+    assert families.startswith("<svg") and trend.startswith("<svg")
+    # the trend's axis starts at zero and reads as percentages, lowest tick first
+    ticks = re.findall(r"text-anchor='end' fill='#555'>([^<]+)</text>", trend)
+    assert ticks[0] == "0%" and all(tick.endswith("%") for tick in ticks)
     assert "星辰旗舰店" in html and "QX460005" in html
     assert "<td class='number'>-8.3 个百分点</td>" in html
+
+
+def _between(text: str, start: str, end: str) -> str:
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_files_and_dashboard_name_each_kpi_alike_and_define_it(
+    marts, data_folders, languages_file
+) -> None:
+    from dashboards.i18n import Catalogue as DashboardCatalogue
+    from pipelines.defs.exports.workbook import KPI_ROWS
+
+    export_week(WEEK, languages_file=languages_file)
+    folder = merchant_folders(data_folders["exports"])["MQX01"]  # reads zh-CN
+    dashboard = DashboardCatalogue("zh-CN")
+    named = {dashboard.text(f"kpi.{key}"): dashboard.text(f"kpi.help_{key}") for key, _ in KPI_ROWS}
+
+    book = openpyxl.load_workbook(next(folder.glob("*.xlsx")))
+    summary_names = [
+        row[0] for row in book["概览"].iter_rows(min_row=8, max_col=1, values_only=True)
+    ]
+    assert summary_names[: len(KPI_ROWS)] == list(named)
+    assert {"异常率", "SLA 达成率", "复发率"} <= set(summary_names)
+    glossary = dict(book["指标说明"].iter_rows(min_row=2, values_only=True))
+    assert glossary == named
+    html = next(folder.glob("*.html")).read_text(encoding="utf-8")
+    for name, definition in named.items():
+        assert f"<td>{name}</td><td>{definition}</td>" in html
 
 
 def test_manifest_lists_every_file_with_its_rows_and_checksum(
@@ -268,7 +312,7 @@ def test_the_coverage_sheet_names_the_types_that_could_not_judge_every_order(
     folders = merchant_folders(data_folders["exports"])
     book = openpyxl.load_workbook(next(folders["MQX01"].glob("*.xlsx")))
     rows = list(book["判断覆盖"].iter_rows(values_only=True))
-    assert rows[0][:5] == ("异常类型", "异常大类", "订单数", "已判断订单", "判断覆盖率")
+    assert rows[0][:5] == ("异常类型", "异常大类", "订单量", "已判断订单", "判断覆盖率")
     assert rows[1][:5] == ("缺货", "库存异常", 60, 0, 0)
     other = openpyxl.load_workbook(next(folders["MBH02"].glob("*.xlsx")))
     assert len(list(other["Coverage"].iter_rows(values_only=True))) == 1 + 1 + 1  # no row

@@ -8,10 +8,25 @@ exception_types as (
     select * from {{ ref('int_exception_types') }}
 ),
 
+orders as (
+    select * from {{ ref('stg_orders__orders') }}
+),
+
 keyed as (
     select
         exception_types.recurrence_key_type as key_type,
         exceptions.recurrence_key,
+        -- what a person reads for the key: the address as typed on the order, not its
+        -- matching form; a phone masked (the file goes to merchants); a route and a merchant
+        -- by name
+        case exception_types.recurrence_key_type
+            when 'customer_phone' then {{ masked_phone('exceptions.recurrence_key') }}
+            when 'address'
+                then concat_ws(' ', orders.province, orders.city, orders.district, orders.address)
+            when 'carrier_route' then exceptions.carrier || ' → ' || exceptions.province
+            when 'merchant' then exceptions.merchant_name
+            else exceptions.recurrence_key
+        end as recurrence_label,
         exceptions.family,
         exceptions.exception_type,
         exceptions.merchant_id,
@@ -20,6 +35,7 @@ keyed as (
         exceptions.is_recurrence
     from exceptions
     inner join exception_types on exceptions.exception_type = exception_types.exception_type
+    left join orders on exceptions.order_id = orders.order_id
     where exceptions.recurrence_key is not null
 ),
 
@@ -27,6 +43,7 @@ final as (
     select
         key_type,
         recurrence_key,
+        max_by(recurrence_label, detected_at) as recurrence_label,
         family,
         exception_type,
         merchant_id,

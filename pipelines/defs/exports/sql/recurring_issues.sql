@@ -7,6 +7,7 @@ final as (
     select
         key_type,
         recurrence_key,
+        recurrence_label,
         family,
         exception_type,
         occurrences,
