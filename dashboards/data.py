@@ -63,6 +63,9 @@ DIMENSION_COLUMNS = {
     "sku": "sku",
     "payment_method": "payment_method",
 }
+# Dimensions an order has one value of, so exceptions per 1,000 of its orders is a rate; an
+# order holds several SKUs.
+RATE_DIMENSIONS = tuple(dimension for dimension in DIMENSION_COLUMNS if dimension != "sku")
 _SLICE = """
     ($merchants::varchar[] is null or list_contains($merchants::varchar[], merchant_id))
     and ($warehouses::varchar[] is null or list_contains($warehouses::varchar[], warehouse_id))
@@ -722,6 +725,37 @@ def _dimension_breakdown(
         **focus.parameters(),
     }
     parameters.pop("drill_value")
+    return _run(sql, parameters)
+
+
+def orders_by_dimension(
+    filters: Filters, dimension: str, weeks_shown: tuple[str, ...]
+) -> pd.DataFrame:
+    """Orders per value of a dimension in the weeks shown: what a heatmap rate divides by."""
+    if dimension not in RATE_DIMENSIONS:
+        raise ValueError(f"no order count by {dimension!r}: an order holds several")
+    return _orders_by_dimension(
+        filters.as_key(), dimension, weeks_shown, _signature(("fct_orders",))
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _orders_by_dimension(
+    key: tuple, dimension: str, weeks_shown: tuple, signature: tuple
+) -> pd.DataFrame:
+    filters = Filters(*key)
+    column = DIMENSION_COLUMNS[dimension]
+    sql = f"""
+        select coalesce({column}::varchar, '?') as dimension_value, count(*) as orders,
+        from read_parquet($orders)
+        where list_contains($weeks::varchar[], week) and {_SLICE}
+        group by all
+    """
+    parameters = {
+        "orders": str(mart_path("fct_orders")),
+        "weeks": list(weeks_shown),
+        **filters.slice_parameters(),
+    }
     return _run(sql, parameters)
 
 

@@ -153,6 +153,11 @@ def plain(text: object) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
+def _is_text(column: pd.Series) -> bool:
+    """Text cells: an empty one shows empty, not "None" (a resolution not reached yet)."""
+    return pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+
+
 def current_filters() -> data.Filters | None:
     return st.session_state.get(FILTERS_KEY)
 
@@ -217,6 +222,8 @@ def table(
             config[header] = st.column_config.DatetimeColumn(header, format="YYYY-MM-DD HH:mm")
         elif pd.api.types.is_integer_dtype(frame[column]) and column != "rank":
             config[header] = st.column_config.NumberColumn(header, format="localized")
+        elif _is_text(shown[header]):
+            shown[header] = shown[header].astype(object).where(shown[header].notna(), "")
     if height == "auto" and len(shown) <= 25:
         # Short tables show every row instead of a scroll box of ten.
         height = (len(shown) + 1) * 35 + 3

@@ -8,6 +8,7 @@ spans two years lands each order in its own week of the review.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -53,7 +54,7 @@ def partition_day_of(path: Path) -> date:
     day = day_in_name(path)
     if day is not None:
         return day
-    modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    modified = datetime.fromtimestamp(path.lstat().st_mtime, UTC)  # a link: its own day
     return modified.astimezone(ZoneInfo(settings.reporting_timezone())).date()
 
 
@@ -63,26 +64,60 @@ IN_PROGRESS_SUFFIXES = {".tmp", ".part", ".crdownload", ".partial"}
 
 def inbox_files(inbox: Path, domain: str | None = None) -> list[Path]:
     """Files waiting in the inbox (or one folder of it). Hidden files, Excel lock files and
-    copies still in progress are not data."""
+    copies still in progress are not data. Symbolic links are listed (and refused by
+    ingestion, `inbox_link`) unless OEX_FOLLOW_LINKS allows them, then followed."""
     folder = inbox / domain if domain else inbox
     if not folder.is_dir():
         return []
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.is_file()
-        and not any(part.startswith((".", "~$")) for part in path.relative_to(folder).parts)
-        and path.suffix.lower() not in IN_PROGRESS_SUFFIXES
+    follow = settings.follow_links()
+    found = []
+    for root, folders, names in os.walk(folder, followlinks=follow):
+        here = Path(root)
+        folders[:] = [name for name in folders if _is_data(name)]
+        if not follow:  # a linked folder is listed, to be refused, not walked into
+            names = [*names, *(name for name in folders if (here / name).is_symlink())]
+        for name in names:
+            path = here / name
+            if _is_data(name) and (path.is_symlink() or path.is_file()):
+                found.append(path)
+    return sorted(found)
+
+
+def _is_data(name: str) -> bool:
+    return not name.startswith((".", "~$")) and Path(name).suffix.lower() not in (
+        IN_PROGRESS_SUFFIXES
+    )
+
+
+def inbox_link(path: Path) -> str | None:
+    """Why a path in the inbox is refused as a link (None when it is not one, or links are
+    allowed)."""
+    if not path.is_symlink():
+        return None
+    target = os.readlink(path)
+    if not path.exists():
+        return f"a symbolic link to {target}, which does not exist"
+    if settings.follow_links():
+        return None
+    return (
+        f"a symbolic link (to {target}): links are not followed, since they can point "
+        "outside the inbox; copy the file in, or set OEX_FOLLOW_LINKS=true"
     )
 
 
 def first_inbox_day(inbox: Path) -> date | None:
     """The earliest delivery day of the files in the inbox, if there are any."""
-    days = [partition_day_of(path) for path in inbox_files(inbox) if not implausible_day(path)]
+    days = [
+        partition_day_of(path)
+        for path in inbox_files(inbox)
+        if not implausible_day(path) and not inbox_link(path)
+    ]
     return min(days) if days else None
 
 
 def file_hash(path: Path) -> str:
+    if inbox_link(path):  # never read what a refused (or broken) link points to
+        return hashlib.sha256(f"link:{os.readlink(path)}".encode()).hexdigest()
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

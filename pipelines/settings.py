@@ -81,6 +81,12 @@ def check_timezone(name: str, where: str) -> str:
     return name
 
 
+def follow_links() -> bool:
+    """OEX_FOLLOW_LINKS=true reads symbolic links in the inbox; by default a link is refused
+    (it can point anywhere on the machine, outside the folder people drop files in)."""
+    return os.environ.get("OEX_FOLLOW_LINKS", "").strip().lower() in {"1", "true", "yes"}
+
+
 def first_day_setting() -> date | None:
     """OEX_FIRST_DAY, the first daily partition, when set (else it follows the inbox)."""
     value = os.environ.get("OEX_FIRST_DAY")

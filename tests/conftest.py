@@ -36,3 +36,9 @@ def dbt_manifest() -> Path:
     if not MANIFEST.exists():
         settings.parse_dbt_project()
     return MANIFEST
+
+
+def pytest_collection_modifyitems(items):
+    """The long files first (the whole pipeline through `oex`): run side by side they finish
+    together, instead of one of them running alone at the end while the other worker idles."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)

@@ -6,8 +6,11 @@ No timing assertions: a shared CI machine cannot promise speed; `make bench` mea
 import json
 
 import pandas as pd
+import pytest
 
 from pipelines.benchmark import figures_differences, run_benchmark
+
+pytestmark = pytest.mark.slow
 
 SIZE_FIGURES = {
     "full_build_s",

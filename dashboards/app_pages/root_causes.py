@@ -92,7 +92,24 @@ if cells.empty:
     st.info(texts.text("empty.no_rows"))
 else:
     st.subheader(texts.text("explorer.heatmap", dimension=dimension_name))
-    st.plotly_chart(charts.dimension_heatmap(cells, dimension, texts), key="heatmap")
+    measure = "exceptions"
+    if dimension in data.RATE_DIMENSIONS:
+        # a carrier with many exceptions may just carry many orders: the rate tells them apart
+        measure = st.radio(
+            texts.text("explorer.measure"),
+            options=["exceptions", "per_thousand"],
+            key="explorer_measure",
+            format_func=lambda code: texts.text(f"explorer.measure_{code}"),
+            horizontal=True,
+        )
+    else:
+        st.caption(texts.text("explorer.rate_not_for_sku"))
+    shown_cells = cells
+    if measure == "per_thousand":
+        orders = data.orders_by_dimension(filters, dimension, weeks_shown)
+        shown_cells = cells.merge(orders, on="dimension_value", how="left")
+        shown_cells["per_thousand"] = shown_cells["exceptions"] / shown_cells["orders"] * 1000
+    st.plotly_chart(charts.dimension_heatmap(shown_cells, dimension, texts, measure), key="heatmap")
 
     st.subheader(texts.text("explorer.by_dimension", dimension=dimension_name))
     totals = cells.groupby(["dimension_value", "family"], as_index=False)["exceptions"].sum()

@@ -247,8 +247,12 @@ def value_name(catalogue: Catalogue, dimension: str, value: object) -> str:
     return catalogue.dimension_value(dimension, value)
 
 
-def dimension_heatmap(cells: pd.DataFrame, dimension: str, catalogue: Catalogue) -> go.Figure:
-    """Sub-type x dimension value counts. Columns: exception_type, dimension_value, exceptions."""
+def dimension_heatmap(
+    cells: pd.DataFrame, dimension: str, catalogue: Catalogue, measure: str = "exceptions"
+) -> go.Figure:
+    """Sub-type x dimension value. Columns: exception_type, dimension_value, exceptions, and
+    per_thousand (exceptions per 1,000 of the value's orders) when that is the measure.
+    Values are ordered by their count of exceptions either way, biggest first."""
     grid = cells.pivot_table(
         index="exception_type",
         columns="dimension_value",
@@ -258,14 +262,22 @@ def dimension_heatmap(cells: pd.DataFrame, dimension: str, catalogue: Catalogue)
     )
     column_order = grid.sum(axis=0).sort_values(ascending=False).index
     grid = grid[column_order]
+    if measure == "per_thousand":
+        shown = cells.pivot_table(
+            index="exception_type", columns="dimension_value", values="per_thousand", aggfunc="sum"
+        ).reindex(index=grid.index, columns=column_order)
+        shown = shown.fillna(0)
+        hover, title = "%{z:,.1f}", catalogue.text("axis.per_thousand_orders")
+    else:
+        shown, hover, title = grid, "%{z:,}", catalogue.text("axis.exceptions")
     figure = go.Figure(
         go.Heatmap(
-            z=grid.to_numpy(),
+            z=shown.to_numpy(),
             x=[value_name(catalogue, dimension, value) for value in grid.columns],
             y=[catalogue.name("exception_type", code) for code in grid.index],
             colorscale="Blues",
-            hovertemplate="%{y} · %{x}: %{z:,}<extra></extra>",
-            colorbar={"title": catalogue.text("axis.exceptions")},
+            hovertemplate=f"%{{y}} · %{{x}}: {hover}<extra></extra>",
+            colorbar={"title": title},
         )
     )
     figure.update_layout(margin=_LAYOUT["margin"], height=max(300, 30 * len(grid) + 120))

@@ -193,6 +193,9 @@ def test_every_page_in_both_languages(server, watched, served_marts):
     page.goto(server)
     watched.settle()
     expect(page.get_by_role("heading", name="周复盘")).to_be_visible()
+    # served from here, not deployed to a cloud: no "Deploy" button (.streamlit/config.toml)
+    expect(page.locator('[data-testid="stAppDeployButton"]')).to_have_count(0)
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
     orders = pd.read_parquet(served_marts / "fct_orders.parquet")
     week_orders = int((orders["week"] == LAST_COMPLETE_WEEK).sum())
     assert _tile(watched, "订单量") == f"{week_orders:,}"

@@ -33,6 +33,9 @@ def test_status_filter_keeps_only_open_exceptions_of_all_weeks(open_page, read_m
     listed = table_with(app, "订单号", "未关闭")
     assert len(listed) == int(exceptions["is_open"].sum())
     assert set(listed["未关闭"]) == {"是"}
+    # an open exception has no resolution yet: the cell is empty, not the word "None"
+    resolutions = table_with(app, "订单号", "处理结果")["处理结果"]
+    assert set(resolutions) == {""}
 
 
 def test_an_order_shows_its_whole_timeline_and_exceptions(open_page, read_mart):

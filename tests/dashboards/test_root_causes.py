@@ -77,3 +77,49 @@ def test_each_sub_type_shows_its_owner_and_the_share_of_orders_it_judged(open_pa
     assert late[overview.columns.get_loc("责任团队")] == zh.name(
         "owner_team", OWNERS[CATALOGUE["late_handoff"].root_cause]
     )
+
+
+def test_the_heatmap_shows_exceptions_per_thousand_orders_of_each_carrier(open_page, read_mart):
+    import json
+
+    app = open_page("root_causes")
+    app.selectbox(key="explorer_dimension").set_value("carrier").run()
+    app.radio(key="explorer_measure").set_value("per_thousand").run()
+    assert_no_exception(app)
+    heatmap = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
+
+    orders = read_mart("fct_orders")
+    exceptions = read_mart("fct_order_exceptions")
+    orders, exceptions = orders[orders["week"] == WEEK], exceptions[exceptions["week"] == WEEK]
+    per_carrier = orders.groupby("carrier").size()
+    counts = exceptions.groupby(["exception_type", "carrier"]).size()
+    names = dict(zip(heatmap["y"], range(len(heatmap["y"])), strict=True))
+    (type_code, carrier), count = next(iter(counts.sort_values(ascending=False).items()))
+    from dashboards.i18n import Catalogue
+
+    catalogue = Catalogue("zh-CN")
+    row = names[catalogue.name("exception_type", type_code)]
+    column = heatmap["x"].index(catalogue.dimension_value("carrier", carrier))
+    assert _matrix(heatmap["z"])[row][column] == pytest.approx(count / per_carrier[carrier] * 1000)
+    assert "每千单" in json.dumps(heatmap, ensure_ascii=False)
+
+
+def test_by_sku_the_heatmap_says_why_it_shows_counts_only(open_page):
+    app = open_page("root_causes")
+    app.selectbox(key="explorer_dimension").set_value("sku").run()
+    assert_no_exception(app)
+    assert not [radio for radio in app.radio if radio.key == "explorer_measure"]
+    assert any("SKU" in caption.value for caption in app.caption)
+
+
+def _matrix(values) -> list[list[float]]:
+    """Plotly writes a numeric matrix as a typed array (base64 bytes, dtype, shape)."""
+    if isinstance(values, list):
+        return values
+    import base64
+
+    import numpy as np
+
+    flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    rows, columns = (int(n) for n in str(values["shape"]).split(","))
+    return flat.reshape(rows, columns).tolist()

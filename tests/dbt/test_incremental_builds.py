@@ -28,6 +28,8 @@ from pipelines.defs.ingestion.landing import ingest_table
 from pipelines.generator import generate
 from pipelines.inbox import partition_day_of
 
+pytestmark = pytest.mark.slow
+
 DBT = Path(sys.executable).parent / "dbt"
 FIRST_DAY = date(2026, 11, 1)
 DAYS = 12

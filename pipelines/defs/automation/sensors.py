@@ -27,7 +27,7 @@ SETTLE_SECONDS = 5
 
 
 def file_signature(path: Path) -> str:
-    stat = path.stat()
+    stat = path.lstat()  # a link's own: ingestion refuses links, so a broken one is a file too
     return f"{stat.st_mtime_ns}:{stat.st_size}"
 
 
@@ -101,10 +101,10 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     for path in inbox_files(inbox):
         name = path.relative_to(inbox).as_posix()
         signature = file_signature(path)
-        if seen.get(name) == signature or ingested.get(name, 0) >= path.stat().st_mtime:
+        if seen.get(name) == signature or ingested.get(name, 0) >= path.lstat().st_mtime:
             current[name] = signature  # seen by this sensor, or ingested since it was written
             continue
-        if now - path.stat().st_mtime < SETTLE_SECONDS:
+        if now - path.lstat().st_mtime < SETTLE_SECONDS:
             continue  # still arriving; next tick
         if implausible_day(path):
             context.log.warning(

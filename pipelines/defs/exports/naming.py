@@ -6,6 +6,7 @@ a name must never steer a file outside the exports folder.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from datetime import date, timedelta
@@ -50,6 +51,23 @@ def merchant_slug(name: str | None, merchant_id: str) -> str:
         if slug:
             return slug
     raise AssertionError("unreachable: the literal fallback is never empty")
+
+
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+
+
+def merchant_folder(name: str | None, merchant_id: str) -> str:
+    """The merchant's folder: the name people read, then '_' and the merchant id.
+
+    Unique by construction, whatever the names: the id part never holds '_', and an id that
+    is not plain letters, digits and '-' (or whose case alone tells it from another, which a
+    Windows or macOS disk would not) carries a short hash of the id itself."""
+    id_part = merchant_id if _PLAIN_ID.match(merchant_id) else _slugify(merchant_id)[:40]
+    if id_part != merchant_id or merchant_id != merchant_id.upper():
+        digest = hashlib.sha1(merchant_id.encode("utf-8")).hexdigest()[:6]
+        id_part = f"{id_part.replace('_', '-')}-{digest}".strip("-")
+    name_part = _slugify(name or "")
+    return f"{name_part}_{id_part}" if name_part else id_part
 
 
 def _slugify(text: str) -> str:

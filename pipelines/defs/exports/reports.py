@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pipelines import settings
 from pipelines.defs.exports.html_report import write_html
-from pipelines.defs.exports.naming import merchant_slug, safe_child, week_monday
+from pipelines.defs.exports.naming import merchant_folder, safe_child, week_monday
 from pipelines.defs.exports.report_data import MartsReader, Merchant, MerchantWeek
 from pipelines.defs.exports.translations import catalogue_for
 from pipelines.defs.exports.workbook import write_workbook
@@ -70,15 +70,13 @@ def _write_merchants(
 ) -> list[dict]:
     reader = MartsReader()
     try:
-        merchants = reader.merchants_of_week(week, merchant_id)
-        # Folder names are decided over the whole week, so exporting one merchant gives it the
-        # same folder as a full export and never takes a same-named merchant's folder.
-        week_merchants = {m.merchant_id: m for m in reader.merchants_of_week(week, None)}
-        week_merchants.update({m.merchant_id: m for m in merchants})
-        folders = _folder_names(list(week_merchants.values()))
         entries: list[dict] = []
-        for merchant in merchants:
-            folder = safe_child(staging, folders[merchant.merchant_id])
+        for merchant in reader.merchants_of_week(week, merchant_id):
+            # the merchant id is in the name: two merchants never share a folder, and one
+            # merchant's export lands where the full export puts it
+            folder = safe_child(
+                staging, merchant_folder(merchant.merchant_name, merchant.merchant_id)
+            )
             folder.mkdir()
             report = reader.merchant_week(merchant, week)
             entries += _write_merchant_files(report, folder, languages_file)
@@ -100,20 +98,6 @@ def _write_merchant_files(
         _manifest_entry(report.merchant, words.language, path, folder.parent, rows)
         for path in (workbook, html)
     ]
-
-
-def _folder_names(merchants: list[Merchant]) -> dict[str, str]:
-    """Slug per merchant; two merchants with the same name get their ids appended."""
-    slugs = {m.merchant_id: merchant_slug(m.merchant_name, m.merchant_id) for m in merchants}
-    taken = [slug.casefold() for slug in slugs.values()]
-    return {
-        merchant_id: (
-            slug
-            if taken.count(slug.casefold()) == 1
-            else f"{slug}-{merchant_slug(merchant_id, merchant_id)}"
-        )
-        for merchant_id, slug in slugs.items()
-    }
 
 
 def _manifest_entry(

@@ -60,6 +60,7 @@ from pipelines.inbox import (
     file_hash,
     implausible_day,
     inbox_files,
+    inbox_link,
     partition_day_of,
 )
 
@@ -779,39 +780,71 @@ def _is_lookup_file(path: Path, profiles: list[SourceProfile]) -> bool:
     )
 
 
+@dataclass
+class Refused:
+    """A file no run can read, refused once in the ledger with the reason (and again only
+    when it changes)."""
+
+    path: Path
+    profile: str
+    reason: str
+
+
+def _first_table_of(domain: str) -> str:
+    return next(name for name, table in load_contract().items() if table.domain == domain)
+
+
 def files_of_table(
     table: Table,
     inbox: Path,
     profiles: list[SourceProfile],
     days: set[date] | None,
     summary: IngestionSummary,
-    implausible: list[tuple[Path, SourceProfile]] | None = None,
+    refused: list[Refused] | None = None,
 ) -> list[tuple[Path, SourceProfile]]:
     """The table's inbox files of these days, each with the profile that claims it: files of
     simple profiles in the table's domain folder, files of an export anywhere in the inbox.
 
     A file no profile claims is listed in the summary (and the asset metadata) of the tables
     of its folder's domain (the orders tables for a folder that is not a domain), never
-    skipped silently; a file a profile only looks values up in is not unclaimed.
+    skipped silently; a file a profile only looks values up in is not unclaimed. Files no run
+    can read (a symbolic link, a day in the name that cannot be a delivery day) go to
+    `refused`, whatever the days: a link nobody claims is refused by its domain's first table.
     """
     claimed = []
     for path in inbox_files(inbox):
         domain = folder_domain(path, inbox)
         profile = profile_for(path, domain, profiles)
+        link = inbox_link(path)
+        owner = domain or DOMAINS[0]
         if profile is None:
-            if (domain or DOMAINS[0]) == table.domain and not _is_lookup_file(path, profiles):
+            if owner == table.domain and not _is_lookup_file(path, profiles):
                 summary.unclaimed_files.append(path.relative_to(inbox).as_posix())
+            if link and refused is not None and _first_table_of(owner) == table.name:
+                refused.append(Refused(path, "", link))
             continue
         mapping = profile.tables.get(table.name)
         if mapping is None or not mapping.claims(path.name):
             continue
         if not mapping.anywhere and domain != table.domain:
             continue
-        if implausible_day(path) and implausible is not None:
-            implausible.append((path, profile))  # no partition holds it: rejected by any run
+        problem = link or _implausible_reason(path)
+        if problem:
+            if refused is not None:
+                refused.append(Refused(path, profile.name, problem))
         elif days is None or partition_day_of(path) in days:
             claimed.append((path, profile))
     return claimed
+
+
+def _implausible_reason(path: Path) -> str | None:
+    day = implausible_day(path)
+    if day is None:
+        return None
+    return (
+        f"the date in its name, {day}, cannot be a delivery day (2000-01-01 to a year from "
+        "today): rename the file with the day it was exported"
+    )
 
 
 def ingest_table(
@@ -829,37 +862,37 @@ def ingest_table(
     ensure_tables(connection, table)
     record_profile_inputs(connection, profiles)
     summary = IngestionSummary(table_name)
-    implausible: list[tuple[Path, SourceProfile]] = []
-    claimed = files_of_table(table, inbox, profiles, days, summary, implausible)
+    refused: list[Refused] = []
+    claimed = files_of_table(table, inbox, profiles, days, summary, refused)
     summary.files.extend(_ingest_in_transactions(connection, table, claimed, inbox))
-    summary.files.extend(_reject_implausible(connection, table, implausible, inbox))
+    summary.files.extend(_refuse_once(connection, table, refused, inbox))
     return summary
 
 
-def _reject_implausible(
-    connection: duckdb.DuckDBPyConnection,
-    table: Table,
-    files: list[tuple[Path, SourceProfile]],
-    inbox: Path,
+def _refuse_once(
+    connection: duckdb.DuckDBPyConnection, table: Table, files: list[Refused], inbox: Path
 ) -> list[FileOutcome]:
-    """A file whose name carries a day that cannot be a delivery day: rejected once, saying
-    which day and what to do, whatever partition the run covers."""
+    """Reject each refused file in the ledger, once per version, whatever partition the run
+    covers: the next run does not repeat it, a changed file is refused again."""
     outcomes = []
-    for path, profile in files:
-        outcome, to_read = _open_file(connection, table, profile, path, inbox)
-        day = implausible_day(path)
+    for file in files:
+        outcome = FileOutcome(
+            source_file=file.path.relative_to(inbox).as_posix(),
+            table_name=table.name,
+            domain=table.domain,
+            file_hash=file_hash(file.path),
+            profile=file.profile,
+            partition_date=partition_day_of(file.path),
+            status="rejected",
+        )
+        current = _current_version(connection, outcome)
         already = connection.execute(
             "select count(*) from raw.ingested_files where source_file = ? and table_name = ? "
             "and file_hash = ? and status = 'rejected'",
             [outcome.source_file, table.name, outcome.file_hash],
         ).fetchall()[0][0]
-        if to_read and not already:
-            message = (
-                f"the date in its name, {day}, cannot be a delivery day (2000-01-01 to a year "
-                "from today): rename the file with the day it was exported"
-            )
-            _reject(connection, outcome, message, outcome.status == "replaced")
-            outcomes.append(outcome)
+        if not already:
+            outcomes.append(_reject(connection, outcome, file.reason, current is not None))
     return outcomes
 
 

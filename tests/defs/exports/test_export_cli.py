@@ -10,7 +10,7 @@ def test_oex_export_prints_the_files_of_one_merchant(marts, data_folders) -> Non
 
     assert result.exit_code == 0, result.output
     printed = result.output.split()
-    assert [line.rsplit("/", 2)[-2] for line in printed[:2]] == ["云上-优品-店"] * 2
+    assert [line.rsplit("/", 2)[-2] for line in printed[:2]] == ["云上-优品-店_MZK03"] * 2
     assert printed[-1] == str(data_folders["exports"] / "2026-W46" / "manifest.json")
 
 

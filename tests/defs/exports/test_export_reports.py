@@ -207,12 +207,30 @@ def test_crafted_merchant_names_write_nothing_outside_the_exports_folder(
     after = {path for path in tmp_path.rglob("*") if data_folders["exports"] not in path.parents}
     assert after - before == {data_folders["exports"]}
     assert all(exports in path.resolve().parents for path in written)
-    assert sorted(p.name for p in (exports / WEEK).iterdir()) == [
-        "M3",
-        "a-x",
-        "etc",
-        "manifest.json",
-    ]
+    names = sorted(p.name for p in (exports / WEEK).iterdir())
+    # name, then the id; an id that is not plain carries a hash of itself
+    assert names[:2] == ["M3", "a-x_M2"] and names[3] == "manifest.json"
+    assert re.fullmatch(r"etc_M1-[0-9a-f]{6}", names[2])
+
+
+def test_merchants_whose_names_clean_to_the_same_folder_each_get_their_own(
+    data_folders, rewrite_marts, make_merchant
+) -> None:
+    rewrite_marts(
+        [
+            make_merchant("M001", "优品/旗舰", "EA", 2, 1),
+            make_merchant("M002", "优品-旗舰", "EB", 2, 1),
+            make_merchant("m002", "优品 旗舰", "EC", 1, 0),  # differs from M002 by case only
+        ]
+    )
+    export_week(WEEK)
+    folders = merchant_folders(data_folders["exports"])
+    assert len(set(folders.values())) == 3
+    assert len({str(folder).casefold() for folder in folders.values()}) == 3
+    assert folders["M001"].name == "优品-旗舰_M001"
+    # exporting one merchant again lands in the same folder as the full export
+    export_week(WEEK, "M002")
+    assert merchant_folders(data_folders["exports"])["M002"] == folders["M002"]
 
 
 def test_re_export_replaces_the_week_with_exactly_the_new_files(
@@ -247,7 +265,7 @@ def test_exporting_one_merchant_leaves_the_others_untouched(
 
     only = export_week(WEEK, merchant_id="MBH02", languages_file=languages_file)
 
-    assert [p.parent.name for p in only[:-1]] == ["Blue-Harbor-Trading"] * 2
+    assert [p.parent.name for p in only[:-1]] == ["Blue-Harbor-Trading_MBH02"] * 2
     assert {p: p.read_bytes() for p in others} == others
     week_dir = data_folders["exports"] / WEEK
     manifest = json.loads((week_dir / "manifest.json").read_text(encoding="utf-8"))

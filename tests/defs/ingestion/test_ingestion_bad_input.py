@@ -190,3 +190,41 @@ def test_a_file_named_with_an_impossible_day_is_rejected_once_saying_so(warehous
         entry for entry in ledger(warehouse, "order_lines") if entry["status"] == "rejected"
     ]
     assert len(rejected) == 1
+
+
+def test_a_symbolic_link_in_the_inbox_is_refused_not_followed(
+    warehouse, inbox_with, tmp_path, monkeypatch
+):
+    inbox = inbox_with("clean")
+    outside = tmp_path / "elsewhere"
+    (outside / "more").mkdir(parents=True)
+    secret = outside / "order_lines_2026-11-02.csv"
+    secret.write_bytes((inbox / "orders" / "order_lines_2026-11-01.csv").read_bytes())
+    (outside / "more" / "order_lines_2026-11-03.csv").write_bytes(secret.read_bytes())
+    (inbox / "orders" / "order_lines_2026-11-02.csv").symlink_to(secret)
+    (inbox / "orders" / "more").symlink_to(outside / "more", target_is_directory=True)
+    (inbox / "orders" / "order_lines_2026-11-04.csv").symlink_to(outside / "gone.csv")  # broken
+
+    first = ingest_table("order_lines", warehouse, inbox)
+    again = ingest_table("order_lines", warehouse, inbox)
+
+    assert first.rows_loaded == 3  # the real file of 2026-11-01 only
+    assert count(warehouse, "order_lines") == 3
+    reasons = first.rejected
+    assert set(reasons) == {
+        "orders/order_lines_2026-11-02.csv",
+        "orders/order_lines_2026-11-04.csv",
+    }
+    assert all("symbolic link" in reason for reason in reasons.values())
+    assert "OEX_FOLLOW_LINKS" in reasons["orders/order_lines_2026-11-02.csv"]
+    assert "which does not exist" in reasons["orders/order_lines_2026-11-04.csv"]
+    assert str(secret) in reasons["orders/order_lines_2026-11-02.csv"]
+    assert again.rejected == {}  # said once
+    # the linked folder is not walked into; it is refused by the orders table, not lost
+    orders = ingest_table("orders", warehouse, inbox)
+    assert "orders/more" in orders.rejected and "orders/more" in orders.unclaimed_files
+
+    monkeypatch.setenv("OEX_FOLLOW_LINKS", "true")
+    allowed = ingest_table("order_lines", warehouse, inbox)
+    assert "orders/order_lines_2026-11-02.csv" not in allowed.rejected
+    assert "orders/more/order_lines_2026-11-03.csv" in {f.source_file for f in allowed.files}
