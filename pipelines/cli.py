@@ -32,6 +32,7 @@ os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
 # Exit statuses a script can tell apart (click itself exits 2 on a usage error).
 EXIT_FAILED = 1  # a run failed (a step, a blocking check) or an error a person can fix
 EXIT_NOTHING_TO_EXPORT = 3  # a week without any merchant's data: no report written
+EXIT_RUN_IN_PROGRESS = 4  # another `oex run` holds the warehouse: this one did nothing
 USER_ERRORS = (FileNotFoundError, ValueError)
 
 
@@ -45,6 +46,18 @@ def as_user_error():
         yield
     except (UserError, *USER_ERRORS) as error:
         raise click.ClickException(str(error)) from None
+
+
+@contextmanager
+def one_run_or_exit():
+    """A run started while another holds the warehouse says so and exits with its status."""
+    from pipelines.runner import RunInProgressError
+
+    try:
+        yield
+    except RunInProgressError as error:
+        click.echo(str(error), err=True)
+        sys.exit(EXIT_RUN_IN_PROGRESS)
 
 
 @click.group()
@@ -198,7 +211,7 @@ def run(date_from, date_to, full_refresh, verbose) -> None:
     """Ingest the inbox for a range of days, run the checks, build dbt and export the marts."""
     from pipelines.runner import run_daily_build
 
-    with as_user_error():
+    with as_user_error(), one_run_or_exit():
         ok = run_daily_build(
             date_from=date_from.date() if date_from else None,
             date_to=date_to.date() if date_to else None,
@@ -218,7 +231,7 @@ def import_history(verbose) -> None:
     Every incremental model is rebuilt (a full refresh)."""
     from pipelines.runner import data_span, run_daily_build
 
-    with as_user_error():
+    with as_user_error(), one_run_or_exit():
         ok = run_daily_build(full_refresh=True, verbose=verbose)
     if ok:
         click.echo(data_span())

@@ -6,10 +6,13 @@ against the local instance, so a run from the command line shows up in the Dagst
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -89,11 +92,55 @@ def dbt_run_config(full_refresh: bool) -> dict:
     return {"ops": {DBT_STEP: {"config": {"full_refresh": full_refresh}}}}
 
 
+class RunInProgressError(Exception):
+    """Another `oex run` holds the warehouse: this one did nothing."""
+
+
+@contextmanager
+def one_run_at_a_time() -> Iterator[None]:
+    """Hold the run lock beside the warehouse for as long as the run lasts.
+
+    DuckDB lets one process write the warehouse; a second run started meanwhile would fail
+    half-way on its lock. It stops before touching anything instead, naming the run in
+    progress. The lock is the operating system's (flock): a killed run releases it."""
+    lock_path = settings.warehouse_path().parent / ".oex-run.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise RunInProgressError(
+                f"Another oex run is in progress ({holder}) on {settings.warehouse_path()}: "
+                "this one stopped before touching anything; run it again when that one ends."
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def run_daily_build(
     date_from: date | None = None,
     date_to: date | None = None,
     full_refresh: bool = False,
     verbose: bool = False,
+) -> bool:
+    """One run at a time (see one_run_at_a_time), then the build."""
+    with one_run_at_a_time():
+        return _run_daily_build(date_from, date_to, full_refresh, verbose)
+
+
+def _run_daily_build(
+    date_from: date | None,
+    date_to: date | None,
+    full_refresh: bool,
+    verbose: bool,
 ) -> bool:
     """Run the daily build for [date_from, date_to] (default: every day with files in the inbox).
 

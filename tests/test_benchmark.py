@@ -27,13 +27,13 @@ PAGES = {"weekly_review", "root_causes", "exception_list", "data_health"}
 def test_tiny_benchmark_writes_every_figure_and_pandas_agrees_with_our_marts(tmp_path):
     report_path = tmp_path / "bench.json"
 
-    report = run_benchmark([2_000], days=10, scratch=tmp_path, report_path=report_path)
+    report = run_benchmark([1_000], days=7, scratch=tmp_path, report_path=report_path)
 
     written = json.loads(report_path.read_text(encoding="utf-8"))
     assert written == json.loads(json.dumps(report))
     assert set(written) >= {"sizes", "scaling_exponent", "machine"}
     assert written["scaling_exponent"] is None  # one size: nothing to scale between
-    figures = written["sizes"]["2000"]
+    figures = written["sizes"]["1000"]
     assert set(figures) >= SIZE_FIGURES
     assert set(figures["page_query_s"]) == PAGES
     for name in SIZE_FIGURES - {"page_query_s"}:

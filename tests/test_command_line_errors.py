@@ -47,3 +47,26 @@ def test_evaluate_without_truth_says_what_to_run(data_dir: Path):
     (data_dir / "marts").mkdir()
     line = one_line(CliRunner().invoke(main, ["evaluate"]))
     assert "oex run" in line or "oex generate" in line
+
+
+def test_a_second_run_while_one_is_in_progress_stops_before_touching_anything(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import fcntl
+    import os
+
+    monkeypatch.delenv("OEX_WAREHOUSE", raising=False)
+    (data_dir / "inbox" / "orders").mkdir(parents=True)
+    (data_dir / "inbox" / "orders" / "orders_2026-11-01.csv").write_text("order_id\n1\n")
+    # the first run: another process holding the run lock beside the warehouse
+    with (data_dir / ".oex-run.lock").open("a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write(f"pid {os.getpid()}, started 2026-12-02 09:00:00 UTC")
+        held.flush()
+        result = CliRunner().invoke(main, ["run"])
+        history = CliRunner().invoke(main, ["import-history"])
+
+    assert result.exit_code == history.exit_code == 4
+    (line,) = [line for line in result.output.splitlines() if line.strip()]
+    assert line.startswith(f"Another oex run is in progress (pid {os.getpid()}, started 2026-12-02")
+    assert not (data_dir / "warehouse.duckdb").exists()  # nothing touched

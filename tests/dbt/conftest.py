@@ -1,4 +1,5 @@
-"""One real dbt build of the project on the hand-made fixture, shared by the tests here.
+"""One real dbt build of the project on the hand-made fixture, shared by every test here that
+reads it (once per pytest worker).
 
 The project is copied to a temporary folder so the fixture's seeds replace the real ones
 (the generator owns those) and the build never touches dbt_project/target.
@@ -6,6 +7,7 @@ The project is copied to a temporary folder so the fixture's seeds replace the r
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -29,6 +31,7 @@ class FixtureBuild:
     project_dir: Path
     dbt_output: str
     exported: dict[str, int]
+    run_results: dict  # the build's target/run_results.json (later dbt calls overwrite it)
 
     def mart(self, name: str) -> pd.DataFrame:
         return pd.read_parquet(self.marts_dir / f"{name}.parquet")
@@ -41,7 +44,7 @@ class FixtureBuild:
             connection.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fixture_build(tmp_path_factory: pytest.TempPathFactory) -> FixtureBuild:
     root = tmp_path_factory.mktemp("dbt_fixture")
     project = copy_project(root)
@@ -64,6 +67,8 @@ def fixture_build(tmp_path_factory: pytest.TempPathFactory) -> FixtureBuild:
         check=False,
     )
     exported = export_marts(warehouse, marts_dir) if completed.returncode == 0 else {}
+    results_file = project / "target" / "run_results.json"
+    run_results = json.loads(results_file.read_text()) if results_file.is_file() else {}
     return FixtureBuild(
-        warehouse, marts_dir, project, completed.stdout + completed.stderr, exported
+        warehouse, marts_dir, project, completed.stdout + completed.stderr, exported, run_results
     )

@@ -7,8 +7,6 @@ from that description, not from the SQL.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 from serving_contract import SERVING_CONTRACT
@@ -18,7 +16,7 @@ W45, W46 = "2026-W45", "2026-W46"
 
 def test_dbt_build_passes_with_every_unit_test_and_data_test(fixture_build):
     assert "Completed successfully" in fixture_build.dbt_output, fixture_build.dbt_output[-4000:]
-    results = json.loads((fixture_build.project_dir / "target" / "run_results.json").read_text())
+    results = fixture_build.run_results
     statuses = {}
     for result in results["results"]:
         kind = result["unique_id"].split(".")[0]
