@@ -89,6 +89,30 @@ def _is_data(name: str) -> bool:
     )
 
 
+def readable_name(path: Path, inbox: Path) -> str:
+    """The file's path in the inbox as text. A name whose bytes are not UTF-8 (a GBK name
+    from a Windows share) is read as GB18030 where it can be, so a person recognises it."""
+    relative = path.relative_to(inbox).as_posix()
+    raw = os.fsencode(relative)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030", errors="replace")
+
+
+def name_problem(path: Path) -> str | None:
+    """Why a file cannot be taken by its name, if it cannot: a name that is not UTF-8."""
+    raw = os.fsencode(path.name)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return (
+            f"its name is not UTF-8 (byte {raw[error.start]:#04x} at {error.start}; "
+            "it may come from a Windows share in GBK): rename it"
+        )
+    return None
+
+
 def inbox_link(path: Path) -> str | None:
     """Why a path in the inbox is refused as a link (None when it is not one, or links are
     allowed)."""

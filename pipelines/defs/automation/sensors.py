@@ -20,7 +20,7 @@ from pipelines import settings
 from pipelines.defs.automation.jobs import daily_build
 from pipelines.defs.partitions import DAILY_PARTITIONS
 from pipelines.defs.quality.results import record_run
-from pipelines.inbox import implausible_day, inbox_files, partition_day_of
+from pipelines.inbox import implausible_day, inbox_files, partition_day_of, readable_name
 
 # A file modified in the last few seconds may still be being copied: it waits a tick.
 SETTLE_SECONDS = 5
@@ -99,7 +99,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     new_files: list[str] = []
     days: set[str] = set()
     for path in inbox_files(inbox):
-        name = path.relative_to(inbox).as_posix()
+        name = readable_name(path, inbox)
         signature = file_signature(path)
         if seen.get(name) == signature or ingested.get(name, 0) >= path.lstat().st_mtime:
             current[name] = signature  # seen by this sensor, or ingested since it was written

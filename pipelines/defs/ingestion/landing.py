@@ -61,7 +61,9 @@ from pipelines.inbox import (
     implausible_day,
     inbox_files,
     inbox_link,
+    name_problem,
     partition_day_of,
+    readable_name,
 )
 
 LEDGER_DDL = """
@@ -817,18 +819,19 @@ def files_of_table(
         profile = profile_for(path, domain, profiles)
         link = inbox_link(path)
         owner = domain or DOMAINS[0]
+        unreadable = link or name_problem(path)
         if profile is None:
             if owner == table.domain and not _is_lookup_file(path, profiles):
-                summary.unclaimed_files.append(path.relative_to(inbox).as_posix())
-            if link and refused is not None and _first_table_of(owner) == table.name:
-                refused.append(Refused(path, "", link))
+                summary.unclaimed_files.append(readable_name(path, inbox))
+            if unreadable and refused is not None and _first_table_of(owner) == table.name:
+                refused.append(Refused(path, "", unreadable))
             continue
         mapping = profile.tables.get(table.name)
         if mapping is None or not mapping.claims(path.name):
             continue
         if not mapping.anywhere and domain != table.domain:
             continue
-        problem = link or _implausible_reason(path)
+        problem = unreadable or _implausible_reason(path)
         if problem:
             if refused is not None:
                 refused.append(Refused(path, profile.name, problem))
@@ -877,7 +880,7 @@ def _refuse_once(
     outcomes = []
     for file in files:
         outcome = FileOutcome(
-            source_file=file.path.relative_to(inbox).as_posix(),
+            source_file=readable_name(file.path, inbox),
             table_name=table.name,
             domain=table.domain,
             file_hash=file_hash(file.path),

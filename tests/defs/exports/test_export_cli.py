@@ -1,7 +1,13 @@
-"""`oex export` writes the same files as the asset and prints their paths."""
+"""`oex export` writes the same files as the asset and prints their paths; so does
+`make export`."""
+
+import os
+import re
+import subprocess
 
 from click.testing import CliRunner
 
+from pipelines import settings
 from pipelines.cli import main
 
 
@@ -51,3 +57,34 @@ def test_version_is_printed() -> None:
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"oex, version {version('order-exceptions')}"
+
+
+def _make(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-s", *arguments],
+        cwd=settings.PROJECT_ROOT,
+        env=os.environ,  # OEX_MARTS and OEX_EXPORTS point at this test's folders
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_make_export_writes_the_weeks_files_and_asks_for_the_week(marts, data_folders) -> None:
+    asked = _make("export")
+    assert asked.returncode != 0 and "Say which ISO week: make export WEEK=2026-W46" in asked.stdout
+
+    done = _make("export", "WEEK=2026-W46", "MERCHANT=MZK03")
+    assert done.returncode == 0, done.stdout + done.stderr
+    folder = data_folders["exports"] / "2026-W46" / "云上-优品-店_MZK03"
+    assert sorted(path.suffix for path in folder.iterdir()) == [".html", ".xlsx"]
+
+
+def test_make_help_lists_every_target_plainly_and_the_readme_names_them() -> None:
+    shown = _make("help")
+    assert shown.returncode == 0 and "\x1b[" not in shown.stdout  # not a terminal: no colour
+    makefile = (settings.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = re.findall(r"^([a-z-]+):.*## ", makefile, re.MULTILINE)
+    assert [line.split()[0] for line in shown.stdout.splitlines()] == targets
+    readme = (settings.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert [t for t in targets if f"`make {t}" not in readme and t != "help"] == []

@@ -228,3 +228,21 @@ def test_a_symbolic_link_in_the_inbox_is_refused_not_followed(
     allowed = ingest_table("order_lines", warehouse, inbox)
     assert "orders/order_lines_2026-11-02.csv" not in allowed.rejected
     assert "orders/more/order_lines_2026-11-03.csv" in {f.source_file for f in allowed.files}
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_by_name_and_the_others_load(warehouse, inbox_with):
+    import os
+
+    inbox = inbox_with("clean")
+    source = inbox / "orders" / "order_lines_2026-11-01.csv"
+    gbk_name = "order_lines_补发_2026-11-02.csv".encode("gbk")  # from a Windows share
+    with open(os.path.join(os.fsencode(inbox / "orders"), gbk_name), "wb") as copy:
+        copy.write(source.read_bytes())
+
+    summary = ingest_table("order_lines", warehouse, inbox)
+
+    assert summary.rows_loaded == 3  # the file with a proper name
+    ((name, reason),) = summary.rejected.items()
+    assert name == "orders/order_lines_补发_2026-11-02.csv"  # shown as a person can read it
+    assert reason.startswith("its name is not UTF-8 (byte 0xb2 at 12;")
+    assert [entry["source_file"] for entry in ledger(warehouse, "order_lines")].count(name) == 1
