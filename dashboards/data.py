@@ -972,6 +972,7 @@ def _ingestion_by_domain(signature: tuple) -> Shown:
                 sum(rows_loaded)::bigint as rows_loaded,
                 sum(rows_quarantined)::bigint as rows_quarantined,
                 count(*) filter (where status = 'rejected') as rejected_files,
+                count(*) filter (where status = 'not_claimed') as not_claimed_files,
             from health
             group by domain
         )

@@ -790,6 +790,13 @@ class Refused:
     path: Path
     profile: str
     reason: str
+    status: str = "rejected"  # or "not_claimed": no profile takes the file
+
+
+NOT_CLAIMED = (
+    "no source profile claims it: its name matches none of the profiles' files (data/profiles);"
+    " add or fix a profile, or move the file out of the inbox. Nothing was read"
+)
 
 
 def _first_table_of(domain: str) -> str:
@@ -823,8 +830,13 @@ def files_of_table(
         if profile is None:
             if owner == table.domain and not _is_lookup_file(path, profiles):
                 summary.unclaimed_files.append(readable_name(path, inbox))
-            if unreadable and refused is not None and _first_table_of(owner) == table.name:
-                refused.append(Refused(path, "", unreadable))
+                # in the ledger once, by the first table of its folder's domain
+                if refused is not None and _first_table_of(owner) == table.name:
+                    refused.append(
+                        Refused(path, "", unreadable)
+                        if unreadable
+                        else Refused(path, "", NOT_CLAIMED, "not_claimed")
+                    )
             continue
         mapping = profile.tables.get(table.name)
         if mapping is None or not mapping.claims(path.name):
@@ -891,11 +903,17 @@ def _refuse_once(
         current = _current_version(connection, outcome)
         already = connection.execute(
             "select count(*) from raw.ingested_files where source_file = ? and table_name = ? "
-            "and file_hash = ? and status = 'rejected'",
-            [outcome.source_file, table.name, outcome.file_hash],
+            "and file_hash = ? and status = ?",
+            [outcome.source_file, table.name, outcome.file_hash, file.status],
         ).fetchall()[0][0]
-        if not already:
+        if already:
+            continue
+        if file.status == "rejected":
             outcomes.append(_reject(connection, outcome, file.reason, current is not None))
+        else:
+            outcome.status, outcome.message = file.status, f"{file.reason}."
+            _record_ledger(connection, outcome, _now_utc())
+            outcomes.append(outcome)
     return outcomes
 
 

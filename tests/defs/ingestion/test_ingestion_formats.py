@@ -135,6 +135,13 @@ def test_a_file_no_profile_claims_is_listed_not_dropped(warehouse, inbox_with):
     (inbox / "orders" / "export_from_erp.csv").write_text("whatever\n1\n", "utf-8")
 
     summary = ingest_table("order_lines", warehouse, inbox)
+    orders = ingest_table("orders", warehouse, inbox)  # the first table of the folder's domain
+    again = ingest_table("orders", warehouse, inbox)
 
-    assert summary.unclaimed_files == ["orders/export_from_erp.csv"]
+    assert summary.unclaimed_files == orders.unclaimed_files == ["orders/export_from_erp.csv"]
     assert summary.rows_loaded == 3
+    # in the ledger, once, with what to do: the accounting a person reads shows it
+    (entry,) = [e for e in ledger(warehouse, "orders") if e["status"] == "not_claimed"]
+    assert entry["source_file"] == "orders/export_from_erp.csv"
+    assert entry["message"].startswith("no source profile claims it")
+    assert [f.source_file for f in again.files if f.status == "not_claimed"] == []
