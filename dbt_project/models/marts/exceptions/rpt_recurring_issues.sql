@@ -39,14 +39,14 @@ keyed as (
     where exceptions.recurrence_key is not null
 ),
 
-final as (
+recurring as (
     select
         key_type,
         recurrence_key,
-        max_by(recurrence_label, detected_at) as recurrence_label,
         family,
         exception_type,
         merchant_id,
+        max_by(recurrence_label, detected_at) as recurrence_label,
         count(*) as occurrences,
         min(detected_at) as first_detected_at,
         max(detected_at) as last_detected_at,
@@ -58,6 +58,21 @@ final as (
     having
         count(*) >= 2
         and sum(case when is_recurrence then 1 else 0 end) > 0
+),
+
+final as (
+    select
+        key_type,
+        recurrence_key,
+        recurrence_label,
+        family,
+        exception_type,
+        merchant_id,
+        occurrences,
+        first_detected_at,
+        last_detected_at,
+        last_week
+    from recurring
 )
 
 select * from final
