@@ -172,61 +172,61 @@ if not data.missing_marts("rpt_exception_coverage", "dim_exception_types"):
                 percents=("assessed_share",),
             )
 
+
+def chart_and_table(
+    frame,
+    chart,
+    *,
+    key: str,
+    caption: str,
+    empty: str = "empty.no_rows",
+    file_name: str = "",
+    **table_options,
+) -> None:
+    """A panel: its chart and the same rows as a table to download, or why there is none."""
+    if frame.empty:
+        st.info(texts.text(empty))
+        return
+    st.caption(caption)
+    st.plotly_chart(chart(frame, texts), key=key)
+    name = f"{file_name or key}_{filters.week}"
+    ui.table(frame, texts, name, key=f"{key}_table", **table_options)
+
+
 # ---- first response against the service level
 st.subheader(texts.text("weekly.handling"))
-handling = data.handling_by_type(filters)
-if handling.empty:
-    st.info(texts.text("empty.no_rows"))
-else:
-    st.caption(texts.text("weekly.handling_caption"))
-    st.plotly_chart(charts.response_against_sla(handling, texts), key="handling")
-    ui.table(
-        handling,
-        texts,
-        f"handling_{filters.week}",
-        key="handling_table",
-        hours=(
-            "median_response_hours",
-            "p90_response_hours",
-            "sla_hours",
-            "median_resolution_hours",
-        ),
-        percents=("sla_met_share",),
-    )
+chart_and_table(
+    data.handling_by_type(filters),
+    charts.response_against_sla,
+    key="handling",
+    caption=texts.text("weekly.handling_caption"),
+    hours=("median_response_hours", "p90_response_hours", "sla_hours", "median_resolution_hours"),
+    percents=("sla_met_share",),
+)
 
 # ---- root causes, who owns them and what to do
 st.subheader(texts.text("weekly.pareto"))
-causes = data.root_cause_pareto(filters)
-if causes.empty:
-    st.info(texts.text("empty.no_rows"))
-else:
-    st.caption(texts.text("weekly.pareto_caption"))
-    st.plotly_chart(charts.root_cause_pareto(causes, texts), key="pareto")
-    ui.table(
-        causes,
-        texts,
-        f"root_causes_{filters.week}",
-        key="pareto_table",
-        percents=("share", "cumulative_share"),
-    )
+chart_and_table(
+    data.root_cause_pareto(filters),
+    charts.root_cause_pareto,
+    key="pareto",
+    file_name="root_causes",
+    caption=texts.text("weekly.pareto_caption"),
+    percents=("share", "cumulative_share"),
+)
 
 # ---- what changed
 st.subheader(texts.text("weekly.what_changed"))
 if not ui.missing(texts, "dim_exception_types"):
-    changes = data.what_changed(filters)
-    if changes.empty:
-        st.info(texts.text("weekly.nothing_changed"))
-    else:
-        same_age = "_same_age" if provisional else ""
-        st.caption(texts.text(f"weekly.what_changed_caption{same_age}"))
-        st.plotly_chart(charts.what_changed(changes, texts), key="what_changed")
-        ui.table(
-            changes,
-            texts,
-            f"what_changed_{filters.week}",
-            key="what_changed_table",
-            percents=("contribution_share",),
-        )
+    same_age = "_same_age" if provisional else ""
+    chart_and_table(
+        data.what_changed(filters),
+        charts.what_changed,
+        key="what_changed",
+        empty="weekly.nothing_changed",
+        caption=texts.text(f"weekly.what_changed_caption{same_age}"),
+        percents=("contribution_share",),
+    )
 
 # ---- special requests: work to do, not failures
 st.subheader(texts.text("weekly.special_requests"))

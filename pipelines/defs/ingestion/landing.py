@@ -553,7 +553,7 @@ def _open_file(
     ("unchanged")."""
     lookups = find_lookup_files(path, profile.tables[table.name])
     outcome = FileOutcome(
-        source_file=path.relative_to(inbox).as_posix(),
+        source_file=readable_name(path, inbox),
         table_name=table.name,
         domain=table.domain,
         file_hash=lookups.combined_hash(file_hash(path)),

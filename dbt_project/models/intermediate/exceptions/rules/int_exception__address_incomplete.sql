@@ -14,12 +14,10 @@ country_rules as (
 with_rule as (
     select
         orders.*,
-        coalesce(own_rule.requires_house_number, any_country.requires_house_number)
-            as requires_house_number,
-        coalesce(own_rule.requires_district, any_country.requires_district) as requires_district
+        {{ country_rule('requires_house_number') }} as requires_house_number,
+        {{ country_rule('requires_district') }} as requires_district
     from orders
-    left join country_rules as own_rule on orders.country = own_rule.country
-    left join country_rules as any_country on any_country.country = '*'
+    {{ join_country_rules() }}
 ),
 
 final as (

@@ -16,10 +16,9 @@ phone_patterns as (
         orders.receiver_phone,
         -- people write +86 138-1234-5678 or (11) 98765-4321: the separators are not the number
         {{ regex_replace_all('orders.receiver_phone', '[ ().-]', '') }} as phone_digits,
-        coalesce(own_rule.phone_pattern, any_country.phone_pattern) as phone_pattern
+        {{ country_rule('phone_pattern') }} as phone_pattern
     from orders
-    left join country_rules as own_rule on orders.country = own_rule.country
-    left join country_rules as any_country on any_country.country = '*'
+    {{ join_country_rules() }}
 ),
 
 final as (
