@@ -24,7 +24,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export OEX_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 export OEX_DUCKDB_TEMP ?= $(CURDIR)/data/tmp
 
-.PHONY: help install manifest generate pipeline demo dashboard dev evaluate export import-history test lint docs clean bench
+.PHONY: help install manifest generate pipeline demo dashboard dev evaluate export import-history test lint docs clean bench fuzz
 
 help: ## List every target
 	@if [ -t 1 ]; then bold="\033[1m"; plain="\033[0m"; fi; \
@@ -76,6 +76,9 @@ test: manifest ## Run the whole test suite (about 9 minutes on 2 cores; needs ch
 	@bash .ci/prerequisites
 	$(BIN)/ruff check pipelines dashboards tests
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
+fuzz: install ## Fuzz the readers and contract checks with many random files (OEX_FUZZ_EXAMPLES, default 2000)
+	OEX_FUZZ_EXAMPLES=$${OEX_FUZZ_EXAMPLES:-2000} $(BIN)/pytest -p no:xdist -q tests/defs/ingestion/test_fuzzing.py
 
 bench: manifest ## Benchmark at 1M and 10M orders (long; never part of make test)
 	$(BIN)/oex bench

@@ -1,11 +1,12 @@
 """Every query the dashboard runs, and nothing else.
 
-The dashboard reads only the Parquet marts exported to `settings.marts_dir()`; it never opens
-the warehouse, so a pipeline run can write while people look. Each query runs in an in-memory
-DuckDB with the file path and every filter value as parameters, aggregates there (the fact
-tables can hold tens of millions of rows) and hands pandas only the small result. Results are
-cached with a TTL and keyed on the files' modification times, so a finished pipeline run shows
-up on the next rerun without a restart.
+The dashboard reads only the Parquet marts published in `settings.marts_dir()` (the one
+build's set `settings.published_marts_dir()` resolves to); it never opens the warehouse, so a
+pipeline run can write while people look. Each query runs in an in-memory DuckDB with the
+file path and every filter value as parameters, aggregates there (the fact tables can hold
+tens of millions of rows) and hands pandas only the small result. Results are cached with a
+TTL and keyed on the published folder and the files' modification times, so a finished
+pipeline run shows up on the next rerun without a restart.
 """
 
 from __future__ import annotations
@@ -96,8 +97,13 @@ class Filters:
 # ---------------------------------------------------------------- files
 
 
-def mart_path(name: str) -> Path:
-    return settings.marts_dir() / f"{name}.parquet"
+def mart_path(name: str, published: Path | None = None) -> Path:
+    """A mart's file in the published set (`published`, else resolved now). The check results
+    lie beside the sets, in the marts folder itself: check runs merge into that one file
+    after the export, whichever set is published."""
+    if name == ASSET_CHECKS:
+        return settings.marts_dir() / f"{name}.parquet"
+    return (published or settings.published_marts_dir()) / f"{name}.parquet"
 
 
 def missing_marts(*names: str) -> list[str]:
@@ -105,24 +111,27 @@ def missing_marts(*names: str) -> list[str]:
 
 
 def _signature(names: tuple[str, ...]) -> tuple:
-    """What the cache keys on besides the arguments: each file's mtime and size."""
+    """What the cache keys on besides the arguments: the published set's folder (a new build
+    is a new folder) and each file's mtime and size (a plain folder's files are replaced)."""
+    published = settings.published_marts_dir()
     signature = []
     for name in names:
         try:
-            stat = mart_path(name).stat()
+            stat = mart_path(name, published).stat()
             signature.append((name, stat.st_mtime_ns, stat.st_size))
         except FileNotFoundError:
             signature.append((name, None, None))
-    return (str(settings.marts_dir()), *signature)
+    return (str(published), *signature)
 
 
 def freshness() -> pd.DataFrame:
     """One row per mart file: when it was last written and its size (no caching: a stat)."""
     rows = []
     now = time.time()
+    published = settings.published_marts_dir()
     for name in (*MARTS, ASSET_CHECKS):
         try:
-            stat = mart_path(name).stat()
+            stat = mart_path(name, published).stat()
         except FileNotFoundError:
             rows.append({"mart": name, "modified_at": pd.NaT, "age_hours": None, "size": None})
             continue
@@ -154,10 +163,11 @@ def _database() -> duckdb.DuckDBPyConnection:
 def _run(sql: str, parameters: dict) -> pd.DataFrame:
     """One parameterised query in its own cursor (Streamlit serves sessions from threads).
 
-    DuckDB opens a Parquet file once to plan and again to scan. When the pipeline swaps the
-    file in between (atomic rename), the two opens see different files and the scan fails;
-    the query is then simply run again on the new file. Errors with unchanged files are real
-    and raised at once.
+    DuckDB opens a Parquet file once to plan and again to scan. A published build's files
+    never change, but asset_checks.parquet and the files of a plain folder are replaced by
+    an atomic rename: when that happens in between, the two opens see different files and
+    the scan fails; the query is then simply run again on the new file. Errors with
+    unchanged files are real and raised at once.
     """
     files = [
         value
@@ -194,7 +204,9 @@ def _file_versions(files: list[str]) -> list[tuple | None]:
 
 
 def _paths(*names: str) -> dict[str, str]:
-    return {name: str(mart_path(name)) for name in names}
+    """The files of one query, from one resolution of the published set: never two builds."""
+    published = settings.published_marts_dir()
+    return {name: str(mart_path(name, published)) for name in names}
 
 
 # ---------------------------------------------------------------- weeks and filter choices
@@ -558,9 +570,10 @@ def _what_changed(
         order by abs(change) desc, root_cause, dimension, dimension_value
         limit $top
     """
+    paths = _paths("fct_order_exceptions", "dim_exception_types")
     parameters = {
-        "exceptions": str(mart_path("fct_order_exceptions")),
-        "types": str(mart_path("dim_exception_types")),
+        "exceptions": paths["fct_order_exceptions"],
+        "types": paths["dim_exception_types"],
         "week": filters.week,
         "previous_week": previous_week(filters.week),
         "before_cutoff": before_cutoff,
@@ -638,9 +651,10 @@ def _coverage(key: tuple, signature: tuple) -> pd.DataFrame:
         )
         select * from final order by assessed_share, exception_type
     """
+    paths = _paths("rpt_exception_coverage", "dim_exception_types")
     parameters = {
-        "coverage": str(mart_path("rpt_exception_coverage")),
-        "types": str(mart_path("dim_exception_types")),
+        "coverage": paths["rpt_exception_coverage"],
+        "types": paths["dim_exception_types"],
         "week": filters.week,
         **filters.slice_parameters(),
     }
@@ -939,8 +953,8 @@ def _order_exceptions(order_id: str, signature: tuple) -> pd.DataFrame:
 # ---------------------------------------------------------------- data health
 
 
-def _columns(name: str) -> set[str]:
-    described = _run("describe select * from read_parquet($path)", {"path": str(mart_path(name))})
+def _columns(path: str) -> set[str]:
+    described = _run("describe select * from read_parquet($path)", {"path": path})
     return set(described["column_name"])
 
 
@@ -960,7 +974,7 @@ def ingestion_by_domain() -> Shown:
 def _ingestion_by_domain(signature: tuple) -> Shown:
     path = str(mart_path("rpt_ingestion_health"))
     needed = {"domain", "ingested_at", "rows_loaded", "rows_quarantined", "status"}
-    if not needed <= _columns("rpt_ingestion_health"):
+    if not needed <= _columns(path):
         return Shown(_run("select * from read_parquet($path) limit 200", {"path": path}), False)
     sql = f"""
         with health as (select * from read_parquet($path)),
@@ -988,7 +1002,7 @@ def recent_ingestions(limit: int = 200) -> pd.DataFrame:
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _recent_ingestions(limit: int, signature: tuple) -> pd.DataFrame:
     path = str(mart_path("rpt_ingestion_health"))
-    if "ingested_at" not in _columns("rpt_ingestion_health"):
+    if "ingested_at" not in _columns(path):
         return _run(
             "select * from read_parquet($path) limit $limit", {"path": path, "limit": limit}
         )
@@ -1005,7 +1019,7 @@ def quarantine_reasons() -> Shown:
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _quarantine_reasons(signature: tuple) -> Shown:
     path = str(mart_path("rpt_quarantine"))
-    columns = _columns("rpt_quarantine")
+    columns = _columns(path)
     if not {"domain", "table_name", "reason"} <= columns:
         return Shown(_run("select * from read_parquet($path) limit 200", {"path": path}), False)
     # The mart may hold one row per quarantined row, or already counted rows per reason.
@@ -1032,7 +1046,7 @@ def asset_checks() -> Shown:
 def _asset_checks(signature: tuple) -> Shown:
     path = str(mart_path(ASSET_CHECKS))
     needed = {"asset_key", "check_name", "passed", "severity", "description", "evaluated_at"}
-    if not needed <= _columns(ASSET_CHECKS):
+    if not needed <= _columns(path):
         return Shown(_run("select * from read_parquet($path) limit 500", {"path": path}), False)
     sql = f"""
         with checks as (select * from read_parquet($path)),
@@ -1130,10 +1144,11 @@ def _subtype_overview(key: tuple, weeks_shown: tuple[str, ...], signature: tuple
         )
         select * from final order by kind, exceptions desc, exception_type
     """
+    paths = _paths("dim_exception_types", "fct_order_exceptions", "rpt_exception_coverage")
     parameters = {
-        "types": str(mart_path("dim_exception_types")),
-        "exceptions": str(mart_path("fct_order_exceptions")),
-        "coverage": str(mart_path("rpt_exception_coverage")),
+        "types": paths["dim_exception_types"],
+        "exceptions": paths["fct_order_exceptions"],
+        "coverage": paths["rpt_exception_coverage"],
         "weeks": list(weeks_shown),
         **filters.slice_parameters(),
     }

@@ -88,7 +88,7 @@ def evaluate(
     truth_dir: Path, marts_dir: Path | None = None, reports_dir: Path | None = None
 ) -> dict[str, dict]:
     """Compare fct_order_exceptions with the generator's truth; write accuracy.json."""
-    marts_dir = marts_dir or settings.marts_dir()
+    marts_dir = settings.published_marts_dir(marts_dir)
     reports_dir = reports_dir or settings.reports_dir()
     truth = _read_truth(truth_dir)
     flagged, codes = _read_flagged(marts_dir)

@@ -232,7 +232,7 @@ def data_span() -> str:
     """What the marts now hold: orders, their first and last day and the review weeks."""
     import duckdb
 
-    orders = settings.marts_dir() / "fct_orders.parquet"
+    orders = settings.published_marts_dir() / "fct_orders.parquet"
     if not orders.is_file():
         return "No marts were exported."
     with duckdb.connect() as connection:

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,6 +50,30 @@ def marts_dir() -> Path:
     return _path("OEX_MARTS", data_dir() / "marts")
 
 
+# Inside marts_dir(): each export writes a whole set to builds/<build>/ and then switches the
+# `current` link to it (pipelines/defs/transformation/marts_export.py).
+MARTS_BUILDS = "builds"
+MARTS_CURRENT = "current"
+
+
+def published_marts_dir(root: Path | None = None) -> Path:
+    """The folder holding the published set of marts under `root` (default marts_dir()).
+
+    Every reader of the marts asks here, once, and reads all its files from the folder it
+    gets: the files of one folder are always one build's, so holding on to it (rather than
+    to `current`, which an export may switch between two reads) never mixes two builds.
+    A folder without the `current` link (the test fixtures, a folder of Parquet files a user
+    copied) is itself the set.
+    """
+    root = root or marts_dir()
+    pointer = root / MARTS_CURRENT
+    if pointer.is_symlink():
+        return root / os.readlink(pointer)
+    if pointer.is_dir():  # copied by a tool that follows links: the folder is the set
+        return pointer
+    return root
+
+
 def exports_dir() -> Path:
     return _path("OEX_EXPORTS", data_dir() / "exports")
 
@@ -85,6 +110,45 @@ def follow_links() -> bool:
     """OEX_FOLLOW_LINKS=true reads symbolic links in the inbox; by default a link is refused
     (it can point anywhere on the machine, outside the folder people drop files in)."""
     return os.environ.get("OEX_FOLLOW_LINKS", "").strip().lower() in {"1", "true", "yes"}
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """What one inbox file may hold. A file past a limit is refused, saying which limit and
+    its setting; the bounds keep one hostile or broken file from exhausting the run's memory
+    (a 5 KB workbook can declare a billion cells)."""
+
+    max_file_mb: int = 4096  # OEX_MAX_FILE_MB: on disk, and unpacked for a workbook
+    max_rows: int = 50_000_000  # OEX_MAX_ROWS: lines of a text file, rows of a sheet
+    max_columns: int = 1_000  # OEX_MAX_COLUMNS
+    max_field_chars: int = 1_000_000  # OEX_MAX_FIELD_CHARS: a longer field quarantines its row
+    max_sheet_cells: int = 20_000_000  # OEX_MAX_SHEET_CELLS: filled cells of a workbook
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 2**20
+
+
+LIMIT_SETTINGS = {
+    "max_file_mb": "OEX_MAX_FILE_MB",
+    "max_rows": "OEX_MAX_ROWS",
+    "max_columns": "OEX_MAX_COLUMNS",
+    "max_field_chars": "OEX_MAX_FIELD_CHARS",
+    "max_sheet_cells": "OEX_MAX_SHEET_CELLS",
+}
+
+
+def file_limits() -> FileLimits:
+    """The per-file limits, each overridable by its OEX_MAX_* variable (a positive number)."""
+    values = {}
+    for name, variable in LIMIT_SETTINGS.items():
+        text = os.environ.get(variable, "").strip().replace("_", "")
+        if not text:
+            continue
+        if not text.isdigit() or int(text) <= 0:
+            raise ValueError(f"{variable}: {text!r} is not a positive whole number")
+        values[name] = int(text)
+    return FileLimits(**values)
 
 
 def first_day_setting() -> date | None:

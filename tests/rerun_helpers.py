@@ -1,5 +1,6 @@
 """Helpers for the kill-and-rerun tests: run `oex run` in its own process group, stop it at a
-chosen stage, and fingerprint everything a run leaves behind (warehouse tables, marts files).
+chosen stage or moment, and fingerprint everything a run leaves behind (warehouse tables,
+marts files).
 
 What "exactly the same as an uninterrupted run" means here:
 - every table of the warehouse, compared as a multiset of rows (count + sum of row hashes, so
@@ -112,6 +113,7 @@ class RunningBuild:
         self.data_dir = data_dir
         self.lines: list[str] = []
         self._changed = threading.Condition()
+        self.started = time.monotonic()
         self.process = subprocess.Popen(
             oex_command("run", "--verbose"),  # Dagster's step log tells the stages apart
             env=oex_environment(data_dir),
@@ -200,6 +202,14 @@ class RunningBuild:
         psutil.wait_procs(family, timeout=30)
         self._reader.join(timeout=30)
 
+    def kill_after(self, seconds: float) -> None:
+        """kill -9 the run `seconds` after it started, wherever it is then; a run that ended
+        earlier is left as it ended (its returncode says which). Either way `lines` then holds
+        everything the run printed before it stopped."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=max(0.0, self.started + seconds - time.monotonic()))
+        self.kill()
+
     def stop_when(self, condition: Callable[[], bool], until: str, timeout: float = 300) -> None:
         """Poll `condition`; when it holds, freeze the group and check it again (the group
         cannot move on while frozen), then kill -9. If the stage has already moved on, thaw
@@ -285,17 +295,25 @@ def warehouse_fingerprint(warehouse: Path) -> dict[str, tuple[int, int]]:
 
 
 def marts_fingerprint(marts_dir: Path) -> dict[str, tuple[int, int] | str]:
-    """Every file in the marts folder: Parquet files by content, anything else by name."""
+    """Every file of the published set and beside it (asset_checks.parquet): Parquet files by
+    content, anything else by name. Builds that are not published are leftovers."""
+    published = settings.published_marts_dir(marts_dir)
+    files = {f"{settings.MARTS_CURRENT}/{path.name}": path for path in published.iterdir()}
+    files |= {
+        path.name: path
+        for path in marts_dir.iterdir()
+        if path.name not in (settings.MARTS_BUILDS, settings.MARTS_CURRENT)
+    }
     fingerprint: dict[str, tuple[int, int] | str] = {}
     connection = duckdb.connect()
     try:
-        for path in sorted(marts_dir.iterdir()):
+        for name, path in sorted(files.items()):
             if path.suffix != ".parquet" or path.name.startswith("."):
-                fingerprint[path.name] = "unexpected file"
+                fingerprint[name] = "unexpected file"
                 continue
             relation = f"read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')"
             columns = connection.execute(f"describe select * from {relation}").fetchall()
-            fingerprint[path.name] = relation_checksum(
+            fingerprint[name] = relation_checksum(
                 connection,
                 relation,
                 [(row[0], row[1]) for row in columns],
@@ -307,9 +325,17 @@ def marts_fingerprint(marts_dir: Path) -> dict[str, tuple[int, int] | str]:
 
 
 def leftover_files(data_dir: Path) -> list[str]:
-    """Files a finished run must not leave: a DuckDB WAL, temp files of the marts export."""
+    """Files a finished run must not leave: a DuckDB WAL, temp files of the marts export, a
+    build of the marts that is not the published one (the run exported once)."""
+    marts = data_dir / "marts"
     leftovers = [p.name for p in data_dir.glob("*.wal")]
-    leftovers += [p.name for p in (data_dir / "marts").glob("*") if p.suffix == ".tmp"]
+    leftovers += [p.name for p in marts.glob("*") if p.suffix == ".tmp"]
+    published = settings.published_marts_dir(marts)
+    leftovers += [
+        f"{settings.MARTS_BUILDS}/{p.name}"
+        for p in marts.glob(f"{settings.MARTS_BUILDS}/*")
+        if p.name != published.name
+    ]
     return sorted(leftovers)
 
 

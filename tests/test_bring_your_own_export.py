@@ -70,7 +70,7 @@ def build(data_dir: Path, timezone: str, profile_zone: str | None = None) -> Pat
 
 
 def mart(data_dir: Path, name: str) -> pd.DataFrame:
-    return pd.read_parquet(data_dir / "marts" / f"{name}.parquet")
+    return pd.read_parquet(settings.published_marts_dir(data_dir / "marts") / f"{name}.parquet")
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines import settings
 from pipelines.contract import load_contract
 
 pytestmark = pytest.mark.slow
@@ -118,7 +119,8 @@ def test_a_second_run_adds_nothing(built: Path):
 
 
 def test_marts_are_exported_for_the_dashboard(built: Path):
-    marts = {path.stem for path in (built / "marts").glob("*.parquet")}
+    published = settings.published_marts_dir(built / "marts")
+    marts = {path.stem for path in published.glob("*.parquet")}
     assert {
         "fct_order_exceptions",
         "fct_orders",
@@ -132,7 +134,7 @@ def test_marts_are_exported_for_the_dashboard(built: Path):
     ).fetchall()[0][0]
     orders_in_mart = duckdb.sql(
         "select count(*) from read_parquet($file)",
-        params={"file": str(built / "marts" / "fct_orders.parquet")},
+        params={"file": str(published / "fct_orders.parquet")},
     ).fetchall()[0][0]
     # Bad rows are extra orders that ingestion quarantined; every good order reaches the mart.
     assert orders_in_mart == 20000 < orders_in_inbox

@@ -1,5 +1,6 @@
 """Safe re-runs: `oex run` killed with kill -9 during ingestion, during dbt or during the marts
-export, then run again, leaves exactly the tables and files an uninterrupted run leaves.
+export, or at a random moment, then run again, leaves exactly the tables and files an
+uninterrupted run leaves.
 
 And a failing blocking (ERROR) check stops the models downstream of the broken raw table.
 What "exactly" means (volatile timestamps, the ingestion ledger) is in tests/rerun_helpers.py.
@@ -7,9 +8,15 @@ What "exactly" means (volatile timestamps, the ingestion ledger) is in tests/rer
 
 from __future__ import annotations
 
+import os
+import random
+import re
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pytest
@@ -24,6 +31,8 @@ from rerun_helpers import (
     warehouse_tables,
 )
 
+from pipelines import settings
+
 pytestmark = pytest.mark.slow
 
 INGESTION_STEP = "orders__order_events"  # the 5th of 9 tables: some done, some not yet
@@ -34,6 +43,17 @@ DBT_MODEL_BUILT = r"order_exceptions_dbt - ASSET_MATERIALIZATION"
 DBT_MODELS_BEFORE_KILL = 20  # of about 60 models and seeds: well inside dbt build
 EXPORT_STARTED = r'Started execution of step "exported_marts"'
 EXPORT_FINISHED = r'Finished execution of step "exported_marts"'
+RUN_STARTED = r"RUN_START - "
+RUN_FINISHED = r"RUN_(SUCCESS|FAILURE) - "
+STEP_EVENT = re.compile(r'(Started|Finished) execution of step "([^"]+)"')
+# The random kill moments: from KILL_FROM seconds after the start to the reference run's
+# length. OEX_KILL_SEEDS (numbers separated by commas or spaces) replaces the default seeds
+# for a longer search. These three fall in start-up, ingestion and dbt on the 2-core machine
+# the suite is measured on; where a moment lands varies with the machine and its load.
+KILL_FROM = 1.0
+KILL_SEEDS = [
+    int(seed) for seed in os.environ.get("OEX_KILL_SEEDS", "1,5,7").replace(",", " ").split()
+]
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +69,23 @@ def inbox_source(tmp_path_factory) -> Path:
     return source
 
 
+class Reference(NamedTuple):
+    data_dir: Path
+    fingerprint: dict
+    seconds: float  # how long the run took, start-up included
+
+
 @pytest.fixture(scope="module")
-def reference(inbox_source: Path, tmp_path_factory) -> tuple[Path, dict]:
+def reference(inbox_source: Path, tmp_path_factory) -> Reference:
     """An uninterrupted run: what every killed-then-re-run build must match."""
     data_dir = prepare_data_dir(inbox_source, tmp_path_factory.mktemp("reference"))
+    started = time.monotonic()
     run_oex(data_dir, "run")
+    seconds = time.monotonic() - started
     fingerprint = build_fingerprint(data_dir)
     assert fingerprint["marts"] and not fingerprint["leftovers"]
     assert fingerprint["warehouse"]["raw.orders"][0] == 3000  # bad rows are quarantined
-    return data_dir, fingerprint
+    return Reference(data_dir, fingerprint, seconds)
 
 
 def kill_during_ingestion(build: RunningBuild) -> None:
@@ -93,11 +121,11 @@ def kill_during_dbt(build: RunningBuild) -> None:
 
 
 def kill_during_export(build: RunningBuild) -> None:
-    """A marts Parquet file is half-written under its temp name."""
+    """Marts Parquet files are being written to a build folder that is not published yet."""
     marts = build.data_dir / "marts"
 
     def in_progress() -> bool:
-        return marts.is_dir() and any(path.suffix == ".tmp" for path in marts.iterdir())
+        return not is_published(marts) and any(marts.glob(f"{settings.MARTS_BUILDS}/*/*.parquet"))
 
     build.wait_for_log(DBT_FINISHED)
     build.stop_when(in_progress, until=EXPORT_FINISHED)
@@ -121,10 +149,59 @@ def assert_dbt_was_cut(data_dir: Path, reference_dir: Path) -> None:
 
 def assert_export_was_cut(data_dir: Path, reference_dir: Path) -> None:
     marts = data_dir / "marts"
-    assert any(path.suffix == ".tmp" for path in marts.iterdir())
-    assert {p.name for p in marts.glob("*.parquet")} != {
-        p.name for p in (reference_dir / "marts").glob("*.parquet")
+    assert any(marts.glob(f"{settings.MARTS_BUILDS}/*/*.parquet"))  # files written ...
+    assert not is_published(marts)  # ... none published
+    assert is_published(reference_dir / "marts")
+
+
+def is_published(marts: Path) -> bool:
+    return (marts / settings.MARTS_CURRENT).is_symlink()
+
+
+def interrupted_stage(build: RunningBuild) -> str:
+    """Where a stopped run was, by its log: the step in progress (steps run one at a time)."""
+    if build.process.returncode == 0:
+        return "none, the run had already ended"
+    started, finished = [], set()
+    for line in build.lines:
+        if match := STEP_EVENT.search(line):
+            event, step = match.groups()
+            if event == "Started":
+                started.append(step)
+            else:
+                finished.add(step)
+    running = [step for step in started if step not in finished]
+    if not started:
+        return "start-up, before the first step"
+    if not running and build.log_matches(RUN_FINISHED):
+        return "wrap-up: the job had ended, its check results not yet recorded"
+    if not running:
+        return f"between steps, after {started[-1]}"
+    step = running[-1]
+    if step == "order_exceptions_dbt":
+        return f"dbt, {build.log_matches(DBT_MODEL_BUILT)} models built"
+    if step == "exported_marts":
+        return "marts export"
+    return f"{'checks' if step.startswith('gx_') else 'ingestion'}, in {step}"
+
+
+def assert_same_as_uninterrupted(
+    data_dir: Path, expected: dict, where: str = "", kept: Path | None = None
+) -> None:
+    """Every warehouse table (raw and the ledger included) and every marts file as the
+    uninterrupted run left them, and nothing else but `kept`: the build of the marts the killed
+    run had published, which the re-run's export keeps as the previous set for readers that
+    may still be on it."""
+    actual = build_fingerprint(data_dir)
+    assert actual["leftovers"] == ([f"{settings.MARTS_BUILDS}/{kept.name}"] if kept else []), where
+    assert actual["marts"] == expected["marts"], where
+    assert actual["warehouse"].keys() == expected["warehouse"].keys(), where
+    different = {
+        table: (expected["warehouse"][table], checksum)
+        for table, checksum in actual["warehouse"].items()
+        if checksum != expected["warehouse"][table]
     }
+    assert not different, where
 
 
 STAGES = {
@@ -136,35 +213,56 @@ STAGES = {
 
 @pytest.mark.parametrize("stage", list(STAGES))
 def test_a_run_killed_then_rerun_leaves_what_an_uninterrupted_run_leaves(
-    stage: str, inbox_source: Path, reference: tuple[Path, dict], tmp_path: Path
+    stage: str, inbox_source: Path, reference: Reference, tmp_path: Path
 ):
-    reference_dir, expected = reference
     kill, assert_cut = STAGES[stage]
     data_dir = prepare_data_dir(inbox_source, tmp_path / "data")
 
     kill(RunningBuild(data_dir))
-    assert_cut(data_dir, reference_dir)
+    assert_cut(data_dir, reference.data_dir)
 
     rerun = run_oex(data_dir, "run")
     assert "was killed before it finished" in rerun.stdout
-    actual = build_fingerprint(data_dir)
-    assert actual["leftovers"] == []
-    assert actual["marts"] == expected["marts"]
-    assert actual["warehouse"].keys() == expected["warehouse"].keys()
-    different = {
-        table: (expected["warehouse"][table], checksum)
-        for table, checksum in actual["warehouse"].items()
-        if checksum != expected["warehouse"][table]
-    }
-    assert not different
+    assert_same_as_uninterrupted(data_dir, reference.fingerprint)
+
+
+@pytest.mark.parametrize("seed", KILL_SEEDS, ids=lambda seed: f"seed{seed}")
+def test_a_run_killed_at_a_random_moment_then_rerun_leaves_what_an_uninterrupted_run_leaves(
+    seed: int, inbox_source: Path, reference: Reference, tmp_path: Path
+):
+    """kill -9 of the whole process group at a moment drawn with random.Random(seed),
+    uniformly between KILL_FROM seconds and the reference run's length, then `oex run` again.
+
+    Seeds come from OEX_KILL_SEEDS (default 1,5,7), e.g. `OEX_KILL_SEEDS="$(seq 20)"` for a
+    longer search. The stage each kill interrupted, read from the run's log, is printed (`-rP`
+    or `-s` shows it) and named in any failure. A kill that lands after the run ended still
+    counts: the re-run must then change nothing."""
+    moment = random.Random(seed).uniform(KILL_FROM, reference.seconds)
+    data_dir = prepare_data_dir(inbox_source, tmp_path / "data")
+
+    build = RunningBuild(data_dir)
+    build.kill_after(moment)
+    stage = interrupted_stage(build)
+    where = f"seed {seed}, kill at {moment:.1f} s of {reference.seconds:.1f} s: {stage}"
+    print(where)
+    # Killed, or ended by itself before the moment came; it never failed by itself.
+    assert build.process.returncode in (0, -signal.SIGKILL), f"{where}\n{build.tail()}"
+    marts = data_dir / "marts"
+    published = settings.published_marts_dir(marts) if is_published(marts) else None
+
+    rerun = run_oex(data_dir, "run")
+    if build.process.returncode == 0:
+        assert "was killed" not in rerun.stdout, where
+    elif build.log_matches(RUN_STARTED) and not build.log_matches(RUN_FINISHED):
+        assert "was killed before it finished" in rerun.stdout, where
+    assert_same_as_uninterrupted(data_dir, reference.fingerprint, where, kept=published)
 
 
 def test_a_contract_breaking_raw_table_stops_the_models_downstream(
-    reference: tuple[Path, dict], tmp_path: Path
+    reference: Reference, tmp_path: Path
 ):
-    reference_dir, _ = reference
     data_dir = tmp_path / "data"
-    shutil.copytree(reference_dir, data_dir)
+    shutil.copytree(reference.data_dir, data_dir, symlinks=True)  # marts/current stays a link
     marts_before = built_marts(data_dir)
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as connection:
         # An order without its key breaks the blocking contract suite (not-null keys).
@@ -205,10 +303,10 @@ def test_a_contract_breaking_raw_table_stops_the_models_downstream(
 
 
 def built_marts(data_dir: Path) -> dict[str, int]:
-    """The marts dbt built, by file and modification time. asset_checks.parquet is left out:
-    every run records its check results there, a failed one most of all."""
+    """The published marts, by build folder, file and modification time. asset_checks.parquet
+    lies beside them, left out: every run records its check results there, a failed one most
+    of all."""
+    published = settings.published_marts_dir(data_dir / "marts")
     return {
-        path.name: path.stat().st_mtime_ns
-        for path in (data_dir / "marts").iterdir()
-        if path.name != "asset_checks.parquet"
+        str(path.relative_to(data_dir)): path.stat().st_mtime_ns for path in published.iterdir()
     }

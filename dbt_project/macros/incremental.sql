@@ -5,7 +5,8 @@
     inserted again), chosen per run by one of two scope models:
     - int_orders__rebuild_scope: orders placed in the look-back window (var lookback_days, by
       the placed day in the reporting time zone), orders with any raw row ingested since the last successful
-      build, and orders of days whose files were re-delivered;
+      build, and orders that lost a row to a corrected re-delivery since then (raw.replaced_keys,
+      written by ingestion as it deletes the rows: a withdrawn order is in no staging table);
     - int_exceptions__rebuild_scope: those, plus orders whose exceptions the rules (always built
       in full) now judge differently, plus orders with an open exception (is_overdue is judged
       against the run's as_of).
@@ -40,7 +41,8 @@
 {#- Strategy rebuild_orders: every row of an order in the scope, or among the new rows, is
     deleted, then the new rows are inserted. Deleting by scope (not only by the new rows)
     removes the rows of an order that no longer has any, e.g. an exception a corrected file
-    cleared. The new rows are computed into a temporary table before the delete. -#}
+    cleared, or an order a corrected file withdrew. The new rows are computed into a temporary
+    table before the delete. -#}
 {% macro get_incremental_rebuild_orders_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from app_helpers import assert_no_exception, metrics
@@ -12,6 +14,7 @@ from marts_fixture import LAST_COMPLETE_WEEK, build_marts
 from streamlit.testing.v1 import AppTest
 
 from dashboards import data
+from pipelines.defs.transformation.marts_export import export_marts
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 APP = DASHBOARDS / "streamlit_app.py"
@@ -86,3 +89,38 @@ def test_pages_keep_working_while_the_marts_are_rewritten(tmp_path, monkeypatch)
     app.switch_page(PAGES[0]).run()  # same process, same caches: no restart
     assert_no_exception(app)
     assert metrics(app)["订单量"][0] == expected != before
+
+
+def test_pages_show_a_newly_published_set_without_a_restart(tmp_path, monkeypatch):
+    """The pipeline's way: each build's marts exported from the warehouse as a new folder and
+    published by switching `current`; the caches, keyed on the folder, show the new set."""
+    marts, warehouse = tmp_path / "marts", tmp_path / "warehouse.duckdb"
+
+    def publish(seed: int, orders_per_day: int) -> str:
+        built = build_marts(tmp_path / f"built-{seed}", seed=seed, orders_per_day=orders_per_day)
+        with duckdb.connect(str(warehouse)) as connection:
+            connection.execute("create schema if not exists marts")
+            for name, path in built.items():
+                if name != data.ASSET_CHECKS:  # written by check runs, beside the sets
+                    connection.execute(
+                        f'create or replace table marts."{name}" as select * from read_parquet(?)',
+                        [str(path)],
+                    )
+        export_marts(warehouse, marts)
+        shutil.copy(built[data.ASSET_CHECKS], marts / f"{data.ASSET_CHECKS}.parquet")
+        orders = pd.read_parquet(built["fct_orders"])
+        return f"{int((orders['week'] == LAST_COMPLETE_WEEK).sum()):,}"
+
+    monkeypatch.setenv("OEX_MARTS", str(marts))
+    monkeypatch.delenv("OEX_LANGUAGE", raising=False)
+    first = publish(seed=7, orders_per_day=30)
+    app = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert metrics(app)["订单量"][0] == first
+    for page in PAGES:
+        app.switch_page(page).run()
+        assert_no_exception(app)
+
+    second = publish(seed=9, orders_per_day=60)
+    app.switch_page(PAGES[0]).run()  # same process, same caches: no restart
+    assert_no_exception(app)
+    assert metrics(app)["订单量"][0] == second != first

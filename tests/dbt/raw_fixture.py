@@ -53,6 +53,17 @@ BOOKKEEPING_TABLES = {
         "columns_not_provided": "varchar",
     },
     "profile_inputs": {"profile": "varchar", "input": "varchar", "is_provided": "boolean"},
+    "replaced_keys": {
+        "table_name": "varchar",
+        "source_file": "varchar",
+        "order_id": "varchar",
+        "tracking_number": "varchar",
+        "sku": "varchar",
+        "product_id": "varchar",
+        "warehouse_id": "varchar",
+        "snapshot_date": "date",
+        "ingested_at": "timestamp",
+    },
     "quarantine": {
         "domain": "varchar",
         "table_name": "varchar",

@@ -1,5 +1,6 @@
 """Incremental builds: a history built day by day, with a late tracking event and a late ticket
-for an old order and a re-delivered corrected file, equals a full refresh of the same raw data.
+for an old order and re-delivered corrected files (one changing a day's order log, others
+withdrawing orders, a parcel and a parcel's scan), equals a full refresh of the same raw data.
 
 Real ingestion of generated files into a DuckDB file in tmp_path, real dbt (`dbt run`, the
 models and the on-run-end watermark; the dbt tests are not what is compared here).
@@ -234,6 +235,57 @@ def correct_order_events(inbox: Path, day: date) -> None:
     _rewrite(path, corrected[:-1])
 
 
+def withdraw_orders(inbox: Path, day: date, order_ids: set[str]) -> None:
+    """A corrected re-export of a day's orders that withdraws some of them (test orders, or
+    orders the platform voided): gone from the day's headers, lines and status log."""
+    for table in ("orders", "order_lines", "order_events"):
+        path = _file(inbox, "orders", table, day)
+        _rewrite(path, [row for row in _rows(path) if row["order_id"] not in order_ids])
+
+
+def _placed_before(inbox: Path, day: date) -> set[str]:
+    """Orders of the files of the days before `day`."""
+    return {
+        row["order_id"]
+        for path in sorted((inbox / "orders").glob("orders_*.parquet"))
+        if partition_day_of(path) < day
+        for row in _rows(path)
+    }
+
+
+def withdraw_parcel(inbox: Path, day: date) -> str:
+    """A corrected re-export of a day's parcels without one waybill (printed by mistake) of an
+    order placed on an earlier day: returns the shipment's id."""
+    path = _file(inbox, "logistics", "shipments", day)
+    shipments = _rows(path)
+    earlier = _placed_before(inbox, day)
+    withdrawn = next(shipment for shipment in shipments if shipment["order_id"] in earlier)
+    _rewrite(path, [shipment for shipment in shipments if shipment is not withdrawn])
+    return withdrawn["shipment_id"]
+
+
+def withdraw_delivery_scans(inbox: Path, day: date) -> str:
+    """A corrected re-export of a day's tracking scans without the scans of one parcel, its
+    "delivered" scan among them (they were another parcel's), of an order placed on an
+    earlier day: returns the parcel's tracking number."""
+    earlier = _placed_before(inbox, day)
+    order_of = {
+        shipment["tracking_number"]: shipment["order_id"]
+        for path in sorted((inbox / "logistics").glob("shipments_*.parquet"))
+        for shipment in _rows(path)
+        if shipment["order_id"] in earlier
+    }
+    path = _file(inbox, "logistics", "tracking_events", day)
+    events = _rows(path)
+    parcel = next(
+        event["tracking_number"]
+        for event in events
+        if event["event_type"] == "delivered" and event["tracking_number"] in order_of
+    )
+    _rewrite(path, [event for event in events if event["tracking_number"] != parcel])
+    return parcel
+
+
 # (schema, model, column set to -1) for the marked order
 TAMPERED = [
     ("staging", "stg_orders__orders", "receiver_name"),
@@ -335,10 +387,32 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     correct_order_events(inbox, days[2])
     daily.ingest([days[2], days[9]])
     daily.dbt()
+
     for day in days[10:]:
         deliver(day)
         daily.ingest([day])
         daily.dbt()
+
+    # corrected re-exports of earlier days, after the last day (whose SKU master rebuilds
+    # nearly every order), each alone and built by a daily run: day 4's orders without two of
+    # them (one with exceptions, one without), then rows withdrawn from orders placed before
+    # the file's day that no remaining row of the file names: a parcel of day 5, then a
+    # parcel's scans of day 7
+    flagged = set(daily.table("marts", "fct_order_exceptions")["order_id"])
+    of_day_4 = [row["order_id"] for row in _rows(_file(inbox, "orders", "orders", days[3]))]
+    withdrawn_orders = {
+        next(order_id for order_id in of_day_4 if order_id in flagged),
+        next(order_id for order_id in of_day_4 if order_id not in flagged),
+    }
+    withdraw_orders(inbox, days[3], withdrawn_orders)
+    daily.ingest([days[3]])
+    daily.dbt()
+    withdrawn_shipment = withdraw_parcel(inbox, days[4])
+    daily.ingest([days[4]])
+    daily.dbt()
+    unscanned_parcel = withdraw_delivery_scans(inbox, days[6])
+    daily.ingest([days[6]])
+    daily.dbt()
 
     (root / "refreshed").mkdir()
     refreshed = Warehouse(root / "refreshed", inbox)
@@ -354,6 +428,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "late_orders": late_orders,
         "unpaid_order": unpaid_order,
         "duplicated_order": duplicated_order,
+        "withdrawn_orders": withdrawn_orders,
+        "withdrawn_shipment": withdrawn_shipment,
+        "unscanned_parcel": unscanned_parcel,
     }
 
 
@@ -394,6 +471,32 @@ def test_rules_judged_anew_reach_orders_no_file_touched(builds: dict) -> None:
     flagged = set(zip(exceptions["order_id"], exceptions["exception_type"], strict=True))
     assert (builds["unpaid_order"], "payment_timeout") in flagged
     assert (builds["duplicated_order"], "duplicate_order") in flagged
+
+
+def test_orders_a_corrected_file_withdrew_are_gone(builds: dict) -> None:
+    """A re-delivered file that no longer holds two orders: the daily build deletes their rows
+    from the facts (one of them had exceptions), as a full refresh would."""
+    daily = builds["daily"]
+    withdrawn = builds["withdrawn_orders"]
+    assert len(withdrawn) == 2
+    for schema, name in [
+        ("intermediate", "int_orders__context"),
+        ("marts", "fct_orders"),
+        ("marts", "fct_order_exceptions"),
+    ]:
+        table = daily.table(schema, name)
+        assert not table["order_id"].isin(withdrawn).any(), name
+
+
+def test_orders_that_lost_a_parcel_or_a_scan_were_rebuilt(builds: dict) -> None:
+    """Orders still there whose parcel, or whose parcel's delivered scan, a corrected file
+    withdrew: the parcel is gone from its order, and the other is no longer delivered."""
+    parcels = builds["daily"].table("intermediate", "int_shipments__tracking_summary")
+    assert builds["withdrawn_shipment"] not in set(parcels["shipment_id"])
+    (delivered_at,) = parcels.loc[
+        parcels["tracking_number"] == builds["unscanned_parcel"], "first_delivered_at"
+    ]
+    assert pd.isna(delivered_at)
 
 
 def test_a_full_refresh_rebuilds_every_order(builds: dict) -> None:

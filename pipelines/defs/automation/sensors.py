@@ -40,7 +40,7 @@ def ingested_before() -> dict[str, float]:
     (rpt_ingestion_health): a sensor starting without a cursor (a new `dagster dev` on a
     warehouse built by `oex run`) must not start a run over every file again. The Parquet
     export is read, never the warehouse: a sensor holds no DuckDB connection."""
-    ledger = settings.marts_dir() / "rpt_ingestion_health.parquet"
+    ledger = settings.published_marts_dir() / "rpt_ingestion_health.parquet"
     if not ledger.is_file():
         return {}
     latest = (

@@ -115,7 +115,9 @@ class MartsReader:
     """Parameterised queries over the marts Parquet files of one folder."""
 
     def __init__(self, marts_dir: Path | None = None) -> None:
-        folder = marts_dir or settings.marts_dir()
+        # resolved once: every report of this reader comes from one build's set, even if
+        # an export publishes the next one meanwhile
+        folder = settings.published_marts_dir(marts_dir)
         self.paths = {name: folder / f"{name}.parquet" for name in MARTS}
         missing = [str(path) for path in self.paths.values() if not path.exists()]
         if missing:

@@ -37,8 +37,10 @@ from pipelines.defs.ingestion.profiles import (
     profile_for,
 )
 from pipelines.defs.ingestion.reading import (
+    SHEET_COLUMN,
     SourceRows,
     UnreadableFileError,
+    displayed_line,
     read_parquet_shape,
     read_source,
 )
@@ -57,6 +59,7 @@ from pipelines.defs.ingestion.validation import (
 )
 from pipelines.inbox import (
     DAY_IN_NAME,
+    day_in_name,
     file_hash,
     implausible_day,
     inbox_files,
@@ -111,7 +114,34 @@ create table if not exists raw.profile_inputs (
     is_provided boolean,
 )
 """
+# What tied each row a re-delivery deleted to the orders built from it: the rows are gone
+# from raw and staging, so the next incremental dbt build finds these orders here
+# (int_orders__rebuild_scope). Written in the transaction that deletes the rows, from the rows
+# the delete finds: the build then reads a few records, not the history, to know what vanished.
+REPLACED_KEYS_DDL = """
+create table if not exists raw.replaced_keys (
+    table_name varchar,
+    source_file varchar,
+    order_id varchar,
+    tracking_number varchar,
+    sku varchar,
+    product_id varchar,
+    warehouse_id varchar,
+    snapshot_date date,
+    ingested_at timestamp,
+)
+"""
+# The columns of a table's rows that reach orders: an order id where the row has one, else a
+# parcel's tracking number, a SKU master row's SKU and product, a stock snapshot's key.
+REPLACED_KEY_COLUMNS = {
+    "tracking_events": ("tracking_number",),
+    "skus": ("sku", "product_id"),
+    "stock_snapshots": ("sku", "warehouse_id", "snapshot_date"),
+}
 CURRENT_STATUSES = ("loaded", "replaced")
+# A ledger message is read in a table cell: lists in it are cut, and so is a long error.
+MESSAGE_CHARS = 400
+NAMES_LISTED = 10
 ROWS_PER_TRANSACTION = 2_000_000
 # Parquet files read by one statement (DuckDB reads them in parallel); bounds its temp table.
 ROWS_PER_STATEMENT = 2_000_000
@@ -201,6 +231,7 @@ def ensure_tables(connection: duckdb.DuckDBPyConnection, table: Table) -> None:
         connection.execute(f"alter table raw.ingested_files add column if not exists {name} {kind}")
     connection.execute(QUARANTINE_DDL)
     connection.execute(PROFILE_INPUTS_DDL)
+    connection.execute(REPLACED_KEYS_DDL)
 
 
 def record_profile_inputs(
@@ -243,13 +274,26 @@ def _record_ledger(
             outcome.rows_loaded,
             outcome.rows_quarantined,
             outcome.status,
-            outcome.message,
+            short_message(outcome.message),
             ingested_at,
             outcome.rows_skipped,
             json.dumps(outcome.skip_reasons, ensure_ascii=False) if outcome.skip_reasons else None,
             ", ".join(outcome.not_provided) or None,
         ],
     )
+
+
+def short_message(message: str) -> str:
+    if len(message) <= MESSAGE_CHARS:
+        return message
+    return message[: MESSAGE_CHARS - 1] + "…"
+
+
+def listed(names: list[str]) -> str:
+    """Names for a message: the first few, then how many more."""
+    shown = ", ".join(names[:NAMES_LISTED])
+    more = len(names) - NAMES_LISTED
+    return f"{shown} and {more:,} more" if more > 0 else shown
 
 
 def _current_version(connection: duckdb.DuckDBPyConnection, outcome: FileOutcome):
@@ -322,7 +366,7 @@ def _message(outcome: FileOutcome, rows: SourceRows) -> str:
     if outcome.rows_read == 0:
         parts.append("the file is empty: no data rows")
     if outcome.extra_columns:
-        parts.append(f"columns not in the contract, ignored: {', '.join(outcome.extra_columns)}")
+        parts.append(f"columns not in the contract, ignored: {listed(outcome.extra_columns)}")
     if outcome.status == "replaced":
         parts.append("replaces the rows of its earlier version")
     return "; ".join(parts)
@@ -465,7 +509,7 @@ def _quarantine_checked_rows(
         insert into raw.quarantine
         select
             {params(table.domain)}, {params(table.name)}, files.source_file,
-            checked._line, checked._column, checked._reason, {record_sql},
+            {displayed_line("checked._line")}, checked._column, checked._reason, {record_sql},
             files.file_hash, {params(ingested_at)},
         from checked_rows as checked
         inner join delivery_files as files on checked._file = files.path
@@ -488,6 +532,18 @@ def _land(
     outcomes = [outcome for _, outcome in delivery.files]
     replaced = [outcome.source_file for outcome in outcomes if outcome.status == "replaced"]
     if replaced:
+        keys = ", ".join(REPLACED_KEY_COLUMNS.get(table.name, ("order_id",)))
+        connection.execute(
+            f"""
+            insert into raw.replaced_keys by name
+            select distinct
+                $table as table_name, _source_file as source_file, {keys},
+                $ingested_at as ingested_at
+            from raw.{table.name}
+            where list_contains($files, _source_file)
+            """,
+            {"table": table.name, "files": replaced, "ingested_at": ingested_at},
+        )
         connection.execute(
             f"delete from raw.{table.name} where list_contains($files, _source_file)",
             {"files": replaced},
@@ -503,7 +559,8 @@ def _land(
         f"""
         insert into raw.{table.name} ({columns}, _source_file, _source_line, _file_hash,
             _ingested_at)
-        select {typed}, files.source_file, checked._line, files.file_hash, $ingested_at
+        select {typed}, files.source_file, {displayed_line("checked._line")}, files.file_hash,
+            $ingested_at
         from checked_rows as checked
         inner join delivery_files as files on checked._file = files.path
         where checked._reason is null and checked._skip_reason is null
@@ -598,7 +655,11 @@ def _read_file(
         _reject(connection, outcome, f"unreadable: {error}", outcome.status == "replaced")
         return None
     outcome.encoding = rows.encoding
-    outcome.rows_read = rows.data.num_rows * mapping.rows_per_source_row + len(rows.malformed)
+    outcome.rows_read = (
+        rows.data.num_rows * mapping.rows_per_source_row
+        + len(rows.malformed)
+        + sum(rows.skipped.values())
+    )
     return Delivery(profile, [(path, outcome)], rows, lookup_rows=lookup_rows)
 
 
@@ -677,13 +738,15 @@ def _land_delivery(
     if missing and rows.headers:
         for outcome in outcomes:
             outcome.missing_columns = missing
-            message = f"missing required columns: {', '.join(missing)}"
+            message = f"missing required columns: {listed(missing)}"
             _reject(connection, outcome, message, outcome.status == "replaced")
         return outcomes
     not_provided = [c.name for c in table.columns if not is_provided(branches, c.name)]
     for path, outcome in delivery.files:
         used = _headers_used(delivery.profile, path.name, rows)
-        outcome.extra_columns = [h for h in rows.headers if h.strip().casefold() not in used]
+        outcome.extra_columns = [
+            h for h in rows.headers if h.strip().casefold() not in used and h != SHEET_COLUMN
+        ]
         outcome.not_provided = not_provided
     ingested_at = _now_utc()
     files = pa.table(
@@ -763,9 +826,11 @@ def _count_outcomes(connection: duckdb.DuckDBPyConnection, delivery: Delivery) -
     malformed = len(delivery.rows.malformed)
     for path, outcome in delivery.files:
         good, bad, skipped = counts[str(path)]
+        # rows the reader passed over (a workbook's other sheets) count as skipped, by reason
+        reasons[str(path)].update(delivery.rows.skipped)
         outcome.rows_loaded = good
         outcome.rows_quarantined = bad + malformed
-        outcome.rows_skipped = skipped
+        outcome.rows_skipped = skipped + sum(delivery.rows.skipped.values())
         outcome.skip_reasons = dict(sorted(reasons[str(path)].items(), key=lambda x: -x[1]))
         outcome.message = _message(outcome, delivery.rows)
 
@@ -854,12 +919,21 @@ def files_of_table(
 
 def _implausible_reason(path: Path) -> str | None:
     day = implausible_day(path)
-    if day is None:
-        return None
-    return (
-        f"the date in its name, {day}, cannot be a delivery day (2000-01-01 to a year from "
-        "today): rename the file with the day it was exported"
-    )
+    if day is not None:
+        return (
+            f"the date in its name, {day}, cannot be a delivery day (2000-01-01 to a year "
+            "from today): rename the file with the day it was exported"
+        )
+    first = settings.first_day_setting()
+    if first and partition_day_of(path) < first:
+        # no partition holds its day: said once, in the ledger, while the other days run
+        dated = "the date in its name" if day_in_name(path) else "the day it was written"
+        return (
+            f"its delivery day ({dated}), {partition_day_of(path)}, is before the first "
+            f"daily partition, {first} (OEX_FIRST_DAY): set OEX_FIRST_DAY earlier and run "
+            "`oex import-history` to load it"
+        )
+    return None
 
 
 def ingest_table(

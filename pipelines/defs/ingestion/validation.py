@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from pipelines.contract import Column, Table
 from pipelines.defs.ingestion.profiles import SkipRule, SourceProfile, TableMapping
-from pipelines.defs.ingestion.reading import SourceRows
+from pipelines.defs.ingestion.reading import SourceRows, displayed_line
 
 TIME_ZONE_NAME = re.compile(r"^[A-Za-z]+(/[A-Za-z_+-]+)*$")
 # Deadlines and promises lie ahead by nature; every other time says when something happened.
@@ -352,6 +352,54 @@ def _type_words(column: Column) -> str:
     }.get(kind, f"a {kind}")
 
 
+def _is_numeric(column: Column) -> bool:
+    kind = column.data_type
+    return kind in WHOLE_NUMBER_TYPES or kind == "double" or kind.startswith("decimal")
+
+
+def _number_checks(
+    column: Column, text: str, typed: str, params: Parameters
+) -> list[tuple[str, str]]:
+    """A number is stored as written or not at all: NaN and infinities, values out of the
+    column's range and amounts with more decimals than it keeps (rounding them would change
+    a price without a word) quarantine the row. The conditions exclude each other, so each
+    bad value gets one reason."""
+    name, kind = column.name, column.data_type
+    number = f"try_cast({text} as double)"
+    checks = [
+        (f"{text} is not null and {number} is null", f"{name} '{{}}' is not {_type_words(column)}"),
+        (f"not isfinite({number})", f"{name} '{{}}' is not a finite number"),
+    ]
+    finite = f"isfinite({number})"
+    if kind in WHOLE_NUMBER_TYPES:
+        checks.append(
+            (f"{finite} and {number} <> trunc({number})", f"{name} '{{}}' is not a whole number")
+        )
+        checks.append(
+            (
+                f"{finite} and {number} = trunc({number}) and {typed} is null",
+                f"{name} '{{}}' is out of range for a whole number of this column",
+            )
+        )
+    elif kind.startswith("decimal"):
+        precision, scale = (int(part) for part in kind[len("decimal(") : -1].split(","))
+        checks.append(
+            (
+                f"{finite} and {typed} is null",
+                f"{name} '{{}}' is out of range: "
+                f"at most {precision - scale} digits before the point",
+            )
+        )
+        # both sides are the double nearest to a decimal: equal unless the cast rounded
+        checks.append(
+            (
+                f"{typed} is not null and cast({typed} as double) <> {number}",
+                f"{name} '{{}}' has more than {scale} decimal places; it would be rounded",
+            )
+        )
+    return [(condition, f"format({params(message)}, {text})") for condition, message in checks]
+
+
 def _column_checks(
     column: Column,
     text: str,
@@ -365,7 +413,9 @@ def _column_checks(
     checks = []
     if column.not_null:
         checks.append((f"{text} is null", f"{params(f'{name} is empty but must be filled')}"))
-    if column.data_type != "varchar":
+    if _is_numeric(column):
+        checks += _number_checks(column, text, typed, params)
+    elif column.data_type != "varchar":
         message = f"{name} '{{}}' is not {_type_words(column)}"
         checks.append(
             (f"{text} is not null and {typed} is null", f"format({params(message)}, {text})")
@@ -520,7 +570,7 @@ def _mark_duplicate_keys(connection: duckdb.DuckDBPyConnection, table: Table) ->
                 _line,
                 _branch,
                 row_number() over (partition by {key} order by _line, _branch) as occurrence,
-                min(_line) over (partition by {key}) as first_line,
+                {displayed_line("min(_line) over (partition by " + key + ")")} as first_line,
             from checked_rows
             where _reason is null and _skip_reason is null
         ) as duplicates

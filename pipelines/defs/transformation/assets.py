@@ -115,8 +115,7 @@ PRODUCTION_BUILD = ["build", "--exclude-resource-type", "unit_test"]
 
 def dbt_build_args(config: DbtBuildConfig) -> list[str]:
     """The dbt command line: incremental models rebuild only the orders a run touches, unless
-    a full refresh is asked for (after changing a rule, or a correction older than the
-    look-back that dropped rows)."""
+    a full refresh is asked for (after changing a rule, its catalogue row or its thresholds)."""
     return [*PRODUCTION_BUILD, "--full-refresh"] if config.full_refresh else [*PRODUCTION_BUILD]
 
 
@@ -145,12 +144,14 @@ def order_exceptions_dbt(
     group_name=MARTS_FOLDER,
 )
 def exported_marts() -> dg.MaterializeResult:
-    """Every marts table written to data/marts/<name>.parquet (temp file + rename), which the
-    dashboard and the merchant reports read instead of the warehouse."""
+    """Every marts table written as one set to data/marts/builds/<build>/ and published whole
+    by switching data/marts/current to it; the dashboard and the merchant reports read it
+    instead of the warehouse."""
     rows = export_marts(settings.warehouse_path(), settings.marts_dir())
     return dg.MaterializeResult(
         metadata={
             "marts_dir": dg.MetadataValue.path(str(settings.marts_dir())),
+            "published": dg.MetadataValue.path(str(settings.published_marts_dir())),
             "tables": len(rows),
             "rows": sum(rows.values()),
             "rows_per_table": dg.MetadataValue.json(rows),

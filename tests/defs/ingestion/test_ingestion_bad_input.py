@@ -246,3 +246,36 @@ def test_a_file_name_that_is_not_utf8_is_refused_by_name_and_the_others_load(war
     assert name == "orders/order_lines_补发_2026-11-02.csv"  # shown as a person can read it
     assert reason.startswith("its name is not UTF-8 (byte 0xb2 at 12;")
     assert [entry["source_file"] for entry in ledger(warehouse, "order_lines")].count(name) == 1
+
+
+def test_files_older_than_the_first_partition_are_refused_once_and_the_day_still_loads(
+    warehouse, inbox_with, monkeypatch
+):
+    import os
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("OEX_FIRST_DAY", "2026-11-01")
+    inbox = inbox_with("clean")
+    source = inbox / "orders" / "order_lines_2026-11-01.csv"
+    (inbox / "orders" / "order_lines_2026-10-01.csv").write_bytes(source.read_bytes())
+    undated = inbox / "orders" / "order_lines_from_the_old_share.csv"
+    undated.write_bytes(source.read_bytes())
+    written = datetime(2026, 9, 1, 12, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+    os.utime(undated, (written, written))
+
+    first = ingest_table("order_lines", warehouse, inbox, partition_days=[date(2026, 11, 1)])
+    again = ingest_table("order_lines", warehouse, inbox, partition_days=[date(2026, 11, 1)])
+
+    assert first.rows_loaded == 3  # the day itself is loaded
+    assert first.rejected == {
+        "orders/order_lines_2026-10-01.csv": "its delivery day (the date in its name), "
+        "2026-10-01, is before the first daily partition, 2026-11-01 (OEX_FIRST_DAY): set "
+        "OEX_FIRST_DAY earlier and run `oex import-history` to load it. Nothing from this "
+        "version was loaded.",
+        "orders/order_lines_from_the_old_share.csv": "its delivery day (the day it was "
+        "written), 2026-09-01, is before the first daily partition, 2026-11-01 "
+        "(OEX_FIRST_DAY): set OEX_FIRST_DAY earlier and run `oex import-history` to load "
+        "it. Nothing from this version was loaded.",
+    }
+    assert again.rejected == {}  # said once, not at every run

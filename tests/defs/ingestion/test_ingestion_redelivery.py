@@ -43,6 +43,32 @@ def test_a_corrected_file_replaces_its_earlier_rows_and_quarantine(warehouse, in
     assert hashes == [(summary.files[0].file_hash,)]
 
 
+def test_a_corrected_file_records_the_orders_of_the_rows_it_replaced(warehouse, inbox_with):
+    """The orders of a replaced version's rows, withdrawn ones included, are kept for the next
+    incremental build, with the time of the version that replaced them."""
+    inbox = inbox_with("clean")
+    ingest_table("order_lines", warehouse, inbox)
+    ingest_table("order_lines", warehouse, inbox)  # unchanged: nothing replaced
+    assert warehouse.execute("select count(*) from raw.replaced_keys").fetchall() == [(0,)]
+
+    lines = (inbox / LINES_FILE).read_text("utf-8").splitlines()
+    (inbox / LINES_FILE).write_text("\n".join(lines[:2]) + "\n", "utf-8")  # only O1001's line 1
+    summary = ingest_table("order_lines", warehouse, inbox)
+
+    assert [f.status for f in summary.files] == ["replaced"]
+    assert warehouse.execute(
+        "select distinct order_id from raw.order_lines order by order_id"
+    ).fetchall() == [("O1001",)]
+    replaced_at = ledger(warehouse, "order_lines")[-1]["ingested_at"]
+    assert warehouse.execute(
+        "select table_name, source_file, order_id, tracking_number, ingested_at "
+        "from raw.replaced_keys order by order_id"
+    ).fetchall() == [
+        ("order_lines", LINES_FILE, "O1001", None, replaced_at),
+        ("order_lines", LINES_FILE, "O1002", None, replaced_at),
+    ]
+
+
 def test_a_key_in_a_later_file_is_kept_as_a_new_version(warehouse, inbox_with):
     inbox = inbox_with("clean")
     later = inbox / "orders" / "order_lines_2026-11-02.csv"

@@ -70,16 +70,21 @@ def test_materialising_dbt_and_the_export_writes_the_marts(dbt_manifest, fixture
     failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
     assert failed == []
     exported = result.asset_materializations_for_node("exported_marts")[0].metadata
-    marts = fixture_warehouse / "marts"
+    marts = settings.published_marts_dir(fixture_warehouse / "marts")
+    assert exported["published"].value == str(marts)
     mart_models = {path.stem for path in (DBT_PROJECT / "models" / "marts").rglob("*.sql")}
     assert exported["tables"].value == len(mart_models)
     assert {path.stem for path in marts.glob("*.parquet")} >= mart_models
     exceptions = pd.read_parquet(marts / "fct_order_exceptions.parquet")
     assert len(exceptions) == 9
-    assert not list(marts.glob(".*tmp"))  # no temporary file left behind
+    # no temporary file left behind, and one set published
+    assert sorted(path.name for path in (fixture_warehouse / "marts").iterdir()) == [
+        "builds",
+        "current",
+    ]
 
 
-def test_export_replaces_files_whole_and_releases_the_warehouse(tmp_path):
+def test_export_takes_over_a_folder_of_loose_files_and_releases_the_warehouse(tmp_path):
     from pipelines.defs.transformation import export_marts
 
     warehouse = tmp_path / "warehouse.duckdb"
@@ -91,14 +96,27 @@ def test_export_replaces_files_whole_and_releases_the_warehouse(tmp_path):
         connection.execute("create view marts.not_a_table as select 1 as x")
     marts = tmp_path / "marts"
     marts.mkdir()
+    # the layout before published sets: one loose file per mart, here a broken one
     (marts / "fct_orders.parquet").write_bytes(b"old half-written content")
 
     assert export_marts(warehouse, marts) == {"fct_orders": 3}
-    assert pd.read_parquet(marts / "fct_orders.parquet").order_id.tolist() == [0, 1, 2]
-    assert sorted(path.name for path in marts.iterdir()) == ["fct_orders.parquet"]
+    published = settings.published_marts_dir(marts)
+    assert pd.read_parquet(published / "fct_orders.parquet").order_id.tolist() == [0, 1, 2]
+    assert sorted(path.name for path in published.iterdir()) == ["fct_orders.parquet"]
+    # the loose file was the previous set: kept for one more export, like a previous build
+    assert sorted(path.name for path in marts.iterdir()) == [
+        "builds",
+        "current",
+        "fct_orders.parquet",
+    ]
     # the read-only connection is closed: a writer can open the file again
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("insert into marts.fct_orders values (3)")
+
+    export_marts(warehouse, marts)
+    assert sorted(path.name for path in marts.iterdir()) == ["builds", "current"]
+    published = settings.published_marts_dir(marts)
+    assert pd.read_parquet(published / "fct_orders.parquet").order_id.tolist() == [0, 1, 2, 3]
 
 
 def test_each_rule_asset_shows_its_owner_team_and_catalogue_tags(dbt_manifest):

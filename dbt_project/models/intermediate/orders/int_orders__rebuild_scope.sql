@@ -39,7 +39,20 @@ in_look_back as (
         >= cast({{ dbt.dateadd('day', -var('lookback_days'), local_date('run.as_of')) }} as date)
 ),
 
--- late-arriving and corrected rows: anything ingested after the last successful build
+-- rows a corrected re-delivery no longer holds (an order withdrawn, a line, a parcel, a scan,
+-- a SKU, a snapshot) are gone from raw and staging, so nothing there names their orders any
+-- more: ingestion recorded what tied them to orders in the transaction that deleted them.
+-- Reading the records since the last build costs what the re-deliveries held. Comparing the
+-- facts with staging instead would see withdrawn orders only, not a withdrawn line or parcel
+-- of an order that stays, and would read every order of the history on every run.
+replaced_keys as (
+    select *
+    from {{ source('ingestion', 'replaced_keys') }}
+    where ingested_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
+),
+
+-- late-arriving and corrected rows: anything ingested after the last successful build, and
+-- the orders of rows a corrected file withdrew
 {%- set order_tables = [
     ('orders', 'orders'), ('orders', 'order_lines'), ('orders', 'order_events'),
     ('logistics', 'shipments'), ('feedback', 'tickets'), ('feedback', 'handling_log'),
@@ -51,10 +64,26 @@ new_rows as (
         where _ingested_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
         union all
     {% endfor -%}
+    select trim(order_id) as order_id
+    from replaced_keys
+    where order_id is not null
+),
+
+-- parcels with a scan ingested since the last build, or a scan withdrawn
+changed_parcels as (
+    select trim(tracking_number) as tracking_number
+    from {{ source('logistics', 'tracking_events') }}
+    where _ingested_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
+    union all
+    select trim(tracking_number) as tracking_number
+    from replaced_keys
+    where table_name = 'tracking_events'
+),
+
+new_scans as (
     select shipments.order_id
-    from {{ source('logistics', 'tracking_events') }} as tracking_events
-    inner join shipments on trim(tracking_events.tracking_number) = shipments.tracking_number
-    where tracking_events._ingested_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
+    from changed_parcels
+    inner join shipments on changed_parcels.tracking_number = shipments.tracking_number
 ),
 
 -- a SKU's master row (status, product) is read by every order line of the SKU or product.
@@ -85,15 +114,29 @@ changed_skus as (
     from previous_skus
 ),
 
+-- and the SKUs a corrected master no longer holds
+followed_skus as (
+    select
+        sku,
+        product_id
+    from changed_skus
+    union all
+    select
+        sku,
+        product_id
+    from replaced_keys
+    where table_name = 'skus'
+),
+
 new_skus as (
     select order_lines.order_id
-    from changed_skus
-    inner join order_lines on trim(changed_skus.sku) = order_lines.sku
+    from followed_skus
+    inner join order_lines on trim(followed_skus.sku) = order_lines.sku
     union all
     select order_lines.order_id
-    from changed_skus
+    from followed_skus
     inner join order_lines
-        on trim(changed_skus.product_id) = {{ dbt.split_part('order_lines.sku', "'-'", 1) }}
+        on trim(followed_skus.product_id) = {{ dbt.split_part('order_lines.sku', "'-'", 1) }}
 ),
 
 -- a stock snapshot is what allocation saw on its day in its warehouse; lines are matched on
@@ -108,35 +151,31 @@ order_line_days as (
     inner join orders on order_lines.order_id = orders.order_id
 ),
 
+-- snapshots ingested since the last build, or withdrawn
+changed_snapshots as (
+    select
+        sku,
+        warehouse_id,
+        snapshot_date
+    from {{ source('stock', 'stock_snapshots') }}
+    where _ingested_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
+    union all
+    select
+        sku,
+        warehouse_id,
+        snapshot_date
+    from replaced_keys
+    where table_name = 'stock_snapshots'
+),
+
 new_snapshots as (
     select order_line_days.order_id
-    from {{ source('stock', 'stock_snapshots') }} as snapshots
+    from changed_snapshots
     inner join order_line_days
         on
-            trim(snapshots.sku) = order_line_days.sku
-            and trim(snapshots.warehouse_id) = order_line_days.warehouse_id
-            and snapshots.snapshot_date = order_line_days.placed_date
-    where snapshots._ingested_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
-),
-
--- a re-delivered file may also drop rows, which leave no trace in raw: rebuild the orders
--- placed in the look-back before the file's day
-replaced_days as (
-    select distinct partition_date
-    from {{ source('ingestion', 'ingested_files') }}
-    where
-        status = 'replaced'
-        and ingested_at > cast('{{ watermark }}' as {{ dbt.type_timestamp() }})
-),
-
-of_replaced_days as (
-    select orders.order_id
-    from orders
-    inner join replaced_days
-        on
-            {{ local_date('orders.placed_at') }} <= replaced_days.partition_date
-            and {{ local_date('orders.placed_at') }}
-            >= cast({{ dbt.dateadd('day', -var('lookback_days'), 'replaced_days.partition_date') }} as date)
+            trim(changed_snapshots.sku) = order_line_days.sku
+            and trim(changed_snapshots.warehouse_id) = order_line_days.warehouse_id
+            and changed_snapshots.snapshot_date = order_line_days.placed_date
 ),
 
 touched as (
@@ -144,11 +183,11 @@ touched as (
     union
     select order_id from new_rows
     union
+    select order_id from new_scans
+    union
     select order_id from new_skus
     union
     select order_id from new_snapshots
-    union
-    select order_id from of_replaced_days
 ),
 
 final as (
