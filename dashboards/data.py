@@ -44,6 +44,8 @@ MARTS = (
     "rpt_week_maturity",
     "rpt_exception_coverage",
     "rpt_source_coverage",
+    "rpt_delivery_risk",
+    "rpt_stockout_risk",
 )
 # The marts store naive UTC; people read the reporting time zone (OEX_TIMEZONE), passed to each
 # query as $tz (see _run).
@@ -1152,4 +1154,268 @@ def _subtype_overview(key: tuple, weeks_shown: tuple[str, ...], signature: tuple
         "weeks": list(weeks_shown),
         **filters.slice_parameters(),
     }
+    return _run(sql, parameters)
+
+
+# ---------------------------------------------------------------- risk watch
+
+# The risk marts hold one scoring, as of the latest build (features_as_of), not weeks: the
+# sidebar's merchant and warehouse apply to them, its week and channel do not.
+DELIVERY_RISK = "rpt_delivery_risk"
+STOCKOUT_RISK = "rpt_stockout_risk"
+RISK_MARTS = (DELIVERY_RISK, STOCKOUT_RISK)
+RISK_LIST_LIMIT = 500
+# An open order counts as at risk from this late probability on (the page lets a manager
+# choose; the merchant files use the same default, pipelines/defs/exports/report_data.py).
+LATE_RISK_THRESHOLD = 0.3
+LATE_RISK_THRESHOLDS = (0.1, 0.2, 0.3, 0.5, 0.7)
+RISK_DIMENSIONS = {"route": "route", "carrier": "carrier", "warehouse": "warehouse_id"}
+_RISK_SLICE = """
+    ($merchants::varchar[] is null or list_contains($merchants::varchar[], merchant_id))
+    and ($warehouses::varchar[] is null or list_contains($warehouses::varchar[], warehouse_id))
+"""
+
+
+@dataclass(frozen=True)
+class RiskScope:
+    """What the risk page narrows to: the sidebar's merchants and warehouses (empty: all)."""
+
+    merchants: tuple[str, ...] = ()
+    warehouses: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, filters: Filters | None) -> RiskScope:
+        return cls() if filters is None else cls(filters.merchants, filters.warehouses)
+
+    def parameters(self) -> dict[str, list[str] | None]:
+        return {
+            "merchants": list(self.merchants) or None,
+            "warehouses": list(self.warehouses) or None,
+        }
+
+
+@dataclass(frozen=True)
+class RiskScoring:
+    """One risk mart as a whole, before any filter: how many rows it scored (none: not
+    enough history yet), with which model, on data known up to when (reporting time zone)."""
+
+    rows: int
+    model_version: str | None
+    features_as_of: datetime | None
+
+
+def risk_scoring(mart: str) -> RiskScoring:
+    if mart not in RISK_MARTS:
+        raise ValueError(f"unknown risk mart {mart!r}")
+    return _risk_scoring(mart, _signature((mart,)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _risk_scoring(mart: str, signature: tuple) -> RiskScoring:
+    sql = f"""
+        select count(*) as rows, max(model_version) as model_version,
+            {_local("max(features_as_of)")} as features_as_of,
+        from read_parquet($risk)
+    """
+    row = _run(sql, {"risk": str(mart_path(mart))}).iloc[0]
+    as_of = row["features_as_of"]
+    return RiskScoring(
+        int(row["rows"]),
+        None if pd.isna(row["model_version"]) else str(row["model_version"]),
+        None if pd.isna(as_of) else pd.Timestamp(as_of).to_pydatetime(),
+    )
+
+
+def delivery_risk_summary(scope: RiskScope, threshold: float) -> pd.Series:
+    """The tiles: open_orders, orders_at_risk (late probability >= threshold),
+    expected_late_orders (the probabilities added up), baseline_late_orders (the carrier x
+    route rates added up) and highest_probability."""
+    return _delivery_risk_summary(scope, threshold, _signature((DELIVERY_RISK,)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _delivery_risk_summary(scope: RiskScope, threshold: float, signature: tuple) -> pd.Series:
+    sql = f"""
+        with open_orders as (
+            select * from read_parquet($risk) where {_RISK_SLICE}
+        ),
+        final as (
+            select
+                count(*) as open_orders,
+                count(*) filter (where late_probability >= $threshold) as orders_at_risk,
+                coalesce(sum(late_probability), 0) as expected_late_orders,
+                coalesce(sum(baseline_probability), 0) as baseline_late_orders,
+                max(late_probability) as highest_probability,
+            from open_orders
+        )
+        select * from final
+    """
+    parameters = {
+        "risk": str(mart_path(DELIVERY_RISK)),
+        "threshold": threshold,
+        **scope.parameters(),
+    }
+    return _run(sql, parameters).iloc[0]
+
+
+def delivery_risk_orders(
+    scope: RiskScope, threshold: float, limit: int = RISK_LIST_LIMIT
+) -> pd.DataFrame:
+    """Open orders with a late probability of at least `threshold`, most expected impact
+    first: what is heading for which exception, who acts and what to do."""
+    return _delivery_risk_orders(scope, threshold, limit, _signature((DELIVERY_RISK,)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _delivery_risk_orders(
+    scope: RiskScope, threshold: float, limit: int, signature: tuple
+) -> pd.DataFrame:
+    sql = f"""
+        with open_orders as (
+            select * from read_parquet($risk)
+            where late_probability >= $threshold and {_RISK_SLICE}
+        ),
+        final as (
+            select
+                order_id,
+                merchant_name,
+                risk_type,
+                late_probability,
+                baseline_probability,
+                stage,
+                route,
+                carrier,
+                {
+        _local("case when stage = 'awaiting_handoff' then ship_by_at else promised_delivery_at end")
+    } as due_at,
+                {_local("last_scan_at")} as last_scan_at,
+                age_hours,
+                owner_team,
+                suggested_action,
+                expected_impact,
+            from open_orders
+        )
+        -- one order each: its expected impact is its probability, not shown twice
+        select * exclude (expected_impact) from final
+        order by expected_impact desc, late_probability desc, order_id
+        limit $limit
+    """
+    parameters = {
+        "risk": str(mart_path(DELIVERY_RISK)),
+        "threshold": threshold,
+        "limit": limit,
+        **scope.parameters(),
+    }
+    return _run(sql, parameters)
+
+
+def expected_late_by(scope: RiskScope, dimension: str, top: int = 12) -> pd.DataFrame:
+    """Expected late orders (probabilities added up) and open orders per value of a
+    dimension (route, carrier or warehouse) and the exception they head for; the `top`
+    values with the most expected late orders. A carrier is null until the shipment exists."""
+    if dimension not in RISK_DIMENSIONS:
+        raise ValueError(f"unknown risk dimension {dimension!r}")
+    return _expected_late_by(scope, dimension, top, _signature((DELIVERY_RISK,)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _expected_late_by(scope: RiskScope, dimension: str, top: int, signature: tuple) -> pd.DataFrame:
+    column = RISK_DIMENSIONS[dimension]
+    sql = f"""
+        with open_orders as (
+            select {column} as dimension_value, risk_type, late_probability,
+            from read_parquet($risk) where {_RISK_SLICE}
+        ),
+        cells as (
+            select dimension_value, risk_type, count(*) as open_orders,
+                sum(late_probability) as expected_late_orders,
+            from open_orders
+            group by all
+        ),
+        biggest as (
+            select dimension_value, sum(expected_late_orders) as total,
+            from cells
+            group by dimension_value
+            order by total desc, dimension_value nulls last
+            limit $top
+        ),
+        final as (
+            select cells.*, biggest.total,
+            from cells
+            inner join biggest on cells.dimension_value is not distinct from biggest.dimension_value
+        )
+        select dimension_value, risk_type, open_orders, expected_late_orders,
+        from final
+        order by total desc, dimension_value nulls last, risk_type
+    """
+    parameters = {"risk": str(mart_path(DELIVERY_RISK)), "top": top, **scope.parameters()}
+    return _run(sql, parameters)
+
+
+def stockout_risk_summary(scope: RiskScope) -> pd.Series:
+    """The tiles: skus (SKU x warehouse rows scored), skus_at_risk and orders_hit (of the
+    SKUs at risk, the orders expected to find no stock before replenishment can arrive)."""
+    return _stockout_risk_summary(scope, _signature((STOCKOUT_RISK,)))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _stockout_risk_summary(scope: RiskScope, signature: tuple) -> pd.Series:
+    sql = f"""
+        with stock as (
+            select * from read_parquet($risk) where {_RISK_SLICE}
+        ),
+        final as (
+            select
+                count(*) as skus,
+                count(*) filter (where is_at_risk) as skus_at_risk,
+                coalesce(sum(expected_impact) filter (where is_at_risk), 0) as orders_hit,
+            from stock
+        )
+        select * from final
+    """
+    return _run(sql, {"risk": str(mart_path(STOCKOUT_RISK)), **scope.parameters()}).iloc[0]
+
+
+def stockout_risk_skus(scope: RiskScope, limit: int = RISK_LIST_LIMIT) -> pd.DataFrame:
+    """SKUs (per warehouse) whose cover ends before replenishment can arrive, most expected
+    impact first, with the orders they would hit, who acts and what to do."""
+    return _stockout_risk_skus(scope, limit, _signature((STOCKOUT_RISK,)))
+
+
+# The stock-out mart may name its action once (English, as the delivery mart does) or in
+# both languages; either is the catalogue's text, which the page shows in its own language.
+_STOCKOUT_ACTIONS = ("suggested_action", "suggested_action_en", "suggested_action_zh")
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def _stockout_risk_skus(scope: RiskScope, limit: int, signature: tuple) -> pd.DataFrame:
+    path = str(mart_path(STOCKOUT_RISK))
+    action = next((name for name in _STOCKOUT_ACTIONS if name in _columns(path)), "null")
+    sql = f"""
+        with stock as (
+            select * from read_parquet($risk) where is_at_risk and {_RISK_SLICE}
+        ),
+        final as (
+            select
+                sku,
+                warehouse_id,
+                merchant_name,
+                'out_of_stock' as risk_type,
+                available,
+                forecast_daily_demand,
+                days_of_cover,
+                lead_time_days,
+                expected_stockout_date,
+                open_orders,
+                expected_orders,
+                expected_impact,
+                owner_team,
+                {action} as suggested_action,
+            from stock
+        )
+        select * from final
+        order by expected_impact desc, days_of_cover, sku, warehouse_id
+        limit $limit
+    """
+    parameters = {"risk": path, "limit": limit, **scope.parameters()}
     return _run(sql, parameters)

@@ -40,6 +40,12 @@ pages = [
         url_path="exceptions",
     ),
     st.Page(
+        "app_pages/risk_watch.py",
+        title=texts.text("page.risk_watch"),
+        icon=":material/warning:",
+        url_path="risk-watch",
+    ),
+    st.Page(
         "app_pages/data_health.py",
         title=texts.text("page.data_health"),
         icon=":material/health_and_safety:",

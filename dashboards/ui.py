@@ -198,13 +198,16 @@ def table(
     percents: tuple[str, ...] = (),
     hours: tuple[str, ...] = (),
     times: tuple[str, ...] = (),
+    dates: tuple[str, ...] = (),
+    numbers: tuple[str, ...] = (),
     selectable: bool = False,
     height: int | str = "auto",
 ):
     """A table for people with CSV and XLSX downloads.
 
     Codes are named and headers translated; shares (0..1) in `percents` show as '12.3%',
-    `hours` with one decimal, `times` to the minute, whole numbers with thousands separators.
+    `hours` and `numbers` with one decimal, `times` to the minute, `dates` as days, whole
+    numbers with thousands separators.
     The downloads keep shares as fractions so spreadsheets can compute with them. Returns the
     selection event when `selectable`.
     """
@@ -216,10 +219,12 @@ def table(
         if column in percents:
             shown[header] = frame[column] * 100
             config[header] = st.column_config.NumberColumn(header, format="%.1f%%")
-        elif column in hours:
+        elif column in hours or column in numbers:
             config[header] = st.column_config.NumberColumn(header, format="%.1f")
         elif column in times:
             config[header] = st.column_config.DatetimeColumn(header, format="YYYY-MM-DD HH:mm")
+        elif column in dates:
+            config[header] = st.column_config.DateColumn(header, format="YYYY-MM-DD")
         elif pd.api.types.is_integer_dtype(frame[column]) and column != "rank":
             config[header] = st.column_config.NumberColumn(header, format="localized")
         elif _is_text(shown[header]):

@@ -66,6 +66,11 @@ def main() -> None:
     """order-exceptions: ingest order data, flag exceptions, review them weekly."""
     # Dagster marks a few parameters this project uses as beta; that is not the user's news.
     warnings.filterwarnings("ignore", module="dagster")
+    # With the spark extra installed, Great Expectations imports PySpark, which warns about
+    # pandas 3 on import; nothing here runs pandas through PySpark.
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
 
 
 # Defaults of `generate` that depend on --shape: each shape's own history and size.
@@ -208,7 +213,9 @@ def generate(
     help="Also print Dagster's log of every event (always in the run's log file).",
 )
 def run(date_from, date_to, full_refresh, verbose) -> None:
-    """Ingest the inbox for a range of days, run the checks, build dbt and export the marts."""
+    """Ingest the inbox for a range of days, run the checks, build dbt and export the marts.
+
+    dbt builds on DuckDB, or on Apache Spark with OEX_ENGINE=spark (README, "Scaling out")."""
     from pipelines.runner import run_daily_build
 
     with as_user_error(), one_run_or_exit():
@@ -246,11 +253,17 @@ def import_history(verbose) -> None:
     help="Ground truth folder (default data/truth).",
 )
 def evaluate(truth) -> None:
-    """Compare flagged exceptions with the generator's ground truth."""
+    """Compare flagged exceptions with the generator's ground truth (accuracy.json), and replay
+    the late-delivery and stock-out risks on the last weeks (risk.json)."""
     from pipelines.evaluation import evaluate as run_evaluation
+    from pipelines.risk.evaluation import WarehouseBusyError, evaluate_risk
 
     with as_user_error():
         run_evaluation(truth_dir=truth or settings.truth_dir())
+        try:
+            evaluate_risk()
+        except WarehouseBusyError as error:
+            raise click.ClickException(str(error)) from None
 
 
 @main.command()

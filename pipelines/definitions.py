@@ -11,12 +11,13 @@ import dagster as dg
 # purpose, so their warning would only be noise on every command.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
-from pipelines.defs import automation, exports, ingestion, quality, transformation  # noqa: E402
+from pipelines.defs import automation, exports, ingestion, quality, risk, transformation  # noqa: E402
 
 defs = dg.Definitions.merge(
     ingestion.defs,
     quality.defs,
     transformation.defs,
+    risk.defs,
     exports.defs,
     automation.defs,
 )

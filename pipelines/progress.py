@@ -143,6 +143,17 @@ class RunProgress(threading.Thread):
             self.console.print(
                 f"exported the marts: {self.progress.marts_exported} tables, {rows:,} rows"
             )
+        elif name == "rpt_delivery_risk":
+            self.console.print(
+                f"risk: {int(metadata['open_orders']):,} open orders scored "
+                f"(model {metadata['model_version']}), "
+                f"{float(metadata['expected_late_orders']):,.1f} expected to turn late"
+            )
+        elif name == "rpt_stockout_risk":
+            self.console.print(
+                f"risk: {int(metadata['at_risk']):,} of {int(metadata['sku_warehouses']):,} "
+                "SKU-warehouses may run out before replenishment"
+            )
         elif path[0] in ("staging", "intermediate", "marts"):
             self.progress.models_done.add(name)
             done, total = len(self.progress.models_done), self.progress.dbt_models

@@ -158,6 +158,7 @@ def _run_daily_build(
         print(f"The inbox {inbox} is empty: run `oex generate` or drop files there.")
         return False
     load_profiles(settings.profiles_dir())  # a misspelt profile stops the run before it starts
+    settings.check_engine_installed()  # OEX_ENGINE=spark without its packages or Java: say so
     first = (date_from or days[0]).isoformat()
     last = (date_to or days[-1]).isoformat()
     from pipelines.definitions import defs
@@ -196,7 +197,7 @@ def _run_daily_build(
     log_file = settings.reports_dir() / "runs" / f"{run_id}.log"
     with tools_output_to(None if verbose else log_file) as terminal:
         console = Console(file=terminal, highlight=False, soft_wrap=True)
-        console.print(f"Daily build for {first} .. {last}{mode}")
+        console.print(f"Daily build for {first} .. {last}{mode}{engine_note()}")
         # Dagster's own console log (every event, at DEBUG) only on request: it is in the log
         # file
         console_level = "DEBUG" if verbose else "CRITICAL"
@@ -226,6 +227,13 @@ def _run_daily_build(
         )
         print_summary(console, done, result.success, log_file)
     return result.success
+
+
+def engine_note() -> str:
+    """How the run's header names a build on Spark (nothing for the default, DuckDB)."""
+    if not settings.is_spark():
+        return ""
+    return f", dbt on Spark (output {settings.dbt_target()})"
 
 
 def data_span() -> str:

@@ -82,6 +82,11 @@ def reports_dir() -> Path:
     return _path("OEX_REPORTS", data_dir() / "reports")
 
 
+def models_dir() -> Path:
+    """Trained risk models, each version kept, the one serving named in a pointer file."""
+    return _path("OEX_MODELS", data_dir() / "models")
+
+
 def duckdb_temp_dir() -> Path:
     return _path("OEX_DUCKDB_TEMP", data_dir() / "tmp")
 
@@ -202,17 +207,112 @@ def duckdb_reader_config() -> dict[str, object]:
     return {**duckdb_config(), "memory_limit": "1GB"}
 
 
-def dbt_environment() -> dict[str, str]:
-    """Environment for a dbt subprocess: absolute paths, threads, memory, no telemetry."""
+ENGINES = ("duckdb", "spark")
+# The dbt output (dbt_project/profiles.yml) each engine builds with by default.
+DUCKDB_TARGET = "dev"
+SPARK_TARGET = "spark"
+
+
+def engine() -> str:
+    """OEX_ENGINE: the engine dbt builds on, `duckdb` (the default: the warehouse file) or
+    `spark` (Apache Spark through dbt-spark, reading a Parquet copy of the raw tables).
+    Ingestion, the ledger and the quarantine are DuckDB's on both."""
+    name = (os.environ.get("OEX_ENGINE") or "duckdb").strip().lower()
+    if name not in ENGINES:
+        raise ValueError(f"OEX_ENGINE: {name!r} is not an engine; use one of {', '.join(ENGINES)}")
+    return name
+
+
+def is_spark() -> bool:
+    return engine() == "spark"
+
+
+def dbt_target() -> str:
+    """The dbt output of the engine: `dev` on DuckDB; on Spark OEX_SPARK_TARGET, by default
+    `spark` (a session in this process, local unless OEX_SPARK_MASTER says otherwise), else
+    `spark_thrift`, `spark_connect` or an output of your own (README, "Scaling out")."""
+    if not is_spark():
+        return DUCKDB_TARGET
+    return os.environ.get("OEX_SPARK_TARGET") or SPARK_TARGET
+
+
+def check_engine_installed() -> None:
+    """A clear error, before a run starts, when the Spark engine's packages or Java are
+    missing (they are an optional extra: `make install-spark`)."""
+    if not is_spark():
+        return
+    import importlib.util
+
+    missing = [
+        name for name in ("pyspark", "dbt.adapters.spark") if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        raise ValueError(
+            "OEX_ENGINE=spark needs the spark extra (dbt-spark and pyspark): run "
+            "`make install-spark`, or `pip install -e '.[spark]'` and Java 17"
+        )
+    if dbt_target() == SPARK_TARGET and not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise ValueError(
+            "OEX_ENGINE=spark runs Spark in this process and needs Java 17: "
+            "`apt-get install openjdk-17-jre-headless` (or set JAVA_HOME)"
+        )
+
+
+def lake_dir() -> Path:
+    """OEX_LAKE: where the Spark engine reads its input, a Parquet copy of every raw table
+    written after ingestion (<lake>/raw/<table>/, see pipelines/defs/transformation/
+    raw_parquet.py). Unused on DuckDB."""
+    return _path("OEX_LAKE", data_dir() / "lake")
+
+
+def raw_parquet_dir() -> Path:
+    return lake_dir() / "raw"
+
+
+def spark_warehouse_dir() -> Path:
+    """OEX_SPARK_WAREHOUSE: spark.sql.warehouse.dir of a local session, where the tables dbt
+    builds on Spark live (<dir>/<schema>.db/<table>/); the marts export reads them here."""
+    return _path("OEX_SPARK_WAREHOUSE", data_dir() / "spark" / "warehouse")
+
+
+def spark_metastore_dir() -> Path:
+    """OEX_SPARK_METASTORE: the local session's catalog (an embedded Derby database)."""
+    return _path("OEX_SPARK_METASTORE", data_dir() / "spark" / "metastore_db")
+
+
+def dbt_threads() -> str:
+    """dbt's threads: one per CPU on DuckDB (each model's query is parallel itself); four on
+    Spark, whose models spend much of their time in planning and bookkeeping on the driver."""
+    if os.environ.get("OEX_DBT_THREADS"):
+        return os.environ["OEX_DBT_THREADS"]
+    return str(max(4, cpu_count()) if is_spark() else cpu_count())
+
+
+def spark_environment() -> dict[str, str]:
+    """The Spark outputs' settings (read by dbt_project/profiles.yml), as absolute paths."""
     return {
+        "OEX_LAKE": str(lake_dir()),
+        "OEX_SPARK_WAREHOUSE": str(spark_warehouse_dir()),
+        "OEX_SPARK_METASTORE": str(spark_metastore_dir()),
+        "OEX_SPARK_MASTER": os.environ.get("OEX_SPARK_MASTER") or f"local[{cpu_count()}]",
+        "OEX_SPARK_TARGET": dbt_target(),
+    }
+
+
+def dbt_environment() -> dict[str, str]:
+    """Environment for a dbt subprocess: absolute paths, threads, memory, no telemetry, and
+    the engine (OEX_ENGINE picks the dbt output, see dbt_project/profiles.yml)."""
+    return {
+        "OEX_ENGINE": engine(),
         "OEX_WAREHOUSE": str(warehouse_path()),
         "OEX_DUCKDB_TEMP": str(duckdb_temp_dir()),
         "OEX_DUCKDB_THREADS": str(duckdb_threads()),
         "OEX_DUCKDB_MEMORY_LIMIT": duckdb_memory_limit(),
-        "OEX_DBT_THREADS": os.environ.get("OEX_DBT_THREADS") or str(cpu_count()),
+        "OEX_DBT_THREADS": dbt_threads(),
         "OEX_TIMEZONE": reporting_timezone(),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(spark_environment() if is_spark() else {}),
     }
 
 

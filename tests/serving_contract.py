@@ -190,3 +190,54 @@ SERVING_CONTRACT = {
         "orders",
     ],
 }
+
+# The risk marts: scored by the risk assets (pipelines/defs/risk, not dbt) into the same marts
+# schema and exported with the others; a build without enough history writes them empty with
+# these columns. Kept apart because a dbt-only build (tests/dbt) does not write them; the
+# columns are the producers' MART_COLUMNS (pipelines/risk), which a dashboard test checks.
+RISK_SERVING_CONTRACT = {
+    "rpt_delivery_risk": [
+        "order_id",
+        "merchant_id",
+        "merchant_name",
+        "warehouse_id",
+        "carrier",
+        "province",
+        "route",
+        "stage",
+        "placed_at",
+        "paid_at",
+        "ship_by_at",
+        "promised_delivery_at",
+        "last_scan_at",
+        "age_hours",
+        "late_probability",
+        "baseline_probability",
+        "risk_type",
+        "owner_team",
+        "suggested_action",
+        "expected_impact",
+        "model_version",
+        "features_as_of",
+    ],
+    "rpt_stockout_risk": [
+        "warehouse_id",
+        "sku",
+        "merchant_id",
+        "merchant_name",
+        "available",
+        "forecast_daily_demand",
+        "days_of_cover",
+        "lead_time_days",
+        "expected_stockout_date",
+        "is_at_risk",
+        "open_orders",
+        "expected_orders",
+        "expected_impact",
+        "suggested_action_zh",
+        "suggested_action_en",
+        "owner_team",
+        "model_version",
+        "features_as_of",
+    ],
+}

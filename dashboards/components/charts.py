@@ -10,8 +10,11 @@ import plotly.graph_objects as go
 from dashboards.components.theme import (
     CUMULATIVE_COLOUR,
     FAMILIES,
+    LEAD_TIME_COLOUR,
     PROVISIONAL_OPACITY,
+    RISK_COLOURS,
     SLA_COLOUR,
+    UNKNOWN_COLOUR,
     family_colour,
 )
 from dashboards.i18n import Catalogue
@@ -363,4 +366,95 @@ def order_timeline(events: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
         categoryarray=order,
         range=[-0.7, len(order) - 0.3],
     )
+    return figure
+
+
+def risk_value_name(catalogue: Catalogue, dimension: str, value: object) -> str:
+    """A route, carrier or warehouse of the risk page; an order without a shipment has no
+    carrier yet."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return catalogue.text("risk.no_carrier_yet") if dimension == "carrier" else "?"
+    if dimension == "carrier":
+        return escape(catalogue.name("carrier", value))
+    return escape(str(value))
+
+
+def expected_late_by(cells: pd.DataFrame, dimension: str, catalogue: Catalogue) -> go.Figure:
+    """Horizontal bars of expected late orders (late probabilities added up) per route,
+    carrier or warehouse, stacked by the exception the orders head for, the most on top.
+
+    Columns: dimension_value, risk_type, open_orders, expected_late_orders.
+    """
+    labels = [risk_value_name(catalogue, dimension, v) for v in cells["dimension_value"]]
+    cells = cells.assign(label=labels)
+    order = (
+        cells.groupby("label", sort=False)["expected_late_orders"]
+        .sum()
+        .sort_values()
+        .index.tolist()
+    )
+    open_orders = catalogue.column("open_orders")
+    figure = go.Figure()
+    kinds = [code for code in RISK_COLOURS if code in set(cells["risk_type"])]
+    kinds += sorted(set(cells["risk_type"].dropna()) - set(kinds))
+    for risk_type in kinds:
+        rows = cells[cells["risk_type"] == risk_type]
+        figure.add_trace(
+            go.Bar(
+                y=rows["label"],
+                x=rows["expected_late_orders"],
+                orientation="h",
+                name=catalogue.name("exception_type", risk_type),
+                marker={"color": RISK_COLOURS.get(risk_type, UNKNOWN_COLOUR)},
+                customdata=rows["open_orders"],
+                hovertemplate=(
+                    f"%{{y}}: %{{x:,.1f}} · {open_orders} %{{customdata:,}}"
+                    "<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+    figure.update_layout(**_LAYOUT, barmode="stack", height=max(280, 30 * len(order) + 100))
+    figure.update_xaxes(title=catalogue.text("axis.expected_late_orders"), rangemode="tozero")
+    figure.update_yaxes(type="category", categoryorder="array", categoryarray=order)
+    return figure
+
+
+def cover_against_lead_time(skus: pd.DataFrame, catalogue: Catalogue) -> go.Figure:
+    """Days of cover (bars) against the replenishment lead time (diamonds) per SKU and
+    warehouse, in the order given, the first on top: a bar that stops short of its diamond
+    runs out before replenishment can arrive.
+
+    Columns: sku, warehouse_id, days_of_cover, lead_time_days.
+    """
+    skus = skus.iloc[::-1]
+    labels = [
+        f"{escape(str(sku))} · {escape(str(warehouse))}"
+        for sku, warehouse in zip(skus["sku"], skus["warehouse_id"], strict=True)
+    ]
+    days = catalogue.text("axis.days")
+    template = f"%{{y}}: %{{x:,.1f}} {days}<extra>%{{fullData.name}}</extra>"
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            y=labels,
+            x=skus["days_of_cover"],
+            orientation="h",
+            name=catalogue.text("axis.days_of_cover"),
+            marker={"color": RISK_COLOURS["out_of_stock"]},
+            hovertemplate=template,
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            y=labels,
+            x=skus["lead_time_days"],
+            mode="markers",
+            name=catalogue.text("axis.lead_time"),
+            marker={"symbol": "diamond", "color": LEAD_TIME_COLOUR, "size": 10},
+            hovertemplate=template,
+        )
+    )
+    figure.update_layout(**_LAYOUT, height=max(280, 30 * len(skus) + 100))
+    figure.update_xaxes(title=catalogue.text("axis.days"), rangemode="tozero")
+    figure.update_yaxes(type="category", categoryorder="array", categoryarray=labels)
     return figure

@@ -13,6 +13,9 @@ UNKNOWN_COLOUR = "#444444"
 CUMULATIVE_COLOUR = "#333333"
 SLA_COLOUR = "#C00000"
 PROVISIONAL_OPACITY = 0.45
+# The exceptions the risk page says an open order or SKU is heading for.
+RISK_COLOURS = {"late_handoff": "#E69F00", "delivery_overdue": "#0072B2", "out_of_stock": "#D55E00"}
+LEAD_TIME_COLOUR = CUMULATIVE_COLOUR
 
 
 def family_colour(family: str) -> str:

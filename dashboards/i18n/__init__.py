@@ -45,6 +45,9 @@ CODE_COLUMNS = {
     "severity": "severity",
     "input": "input",
     "kind": "kind",
+    # the risk marts: the exception an open order or SKU is heading for, and an order's stage
+    "risk_type": "exception_type",
+    "stage": "stage",
 }
 
 
@@ -124,6 +127,19 @@ class Catalogue:
             return str(actions[root_cause])
         return "" if fallback is None or pd.isna(fallback) else str(fallback)
 
+    def risk_action(self, exception_type: object, text: object) -> str:
+        """What to do for an open order or SKU heading for a sub-type, in this language. The
+        risk marts carry the catalogue's English guideline or action for that sub-type; it is
+        shown in this language, a text the catalogue does not hold as written."""
+        kind = exception_catalogue.exception_types().get(str(exception_type))
+        written = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
+        if kind is None:
+            return written
+        for texts in (kind.guidelines, kind.actions):
+            if written in texts.values():
+                return texts[self.language]
+        return written or kind.guidelines[self.language]
+
     def event_name(self, code: object, source: object = None) -> str:
         """A timeline event: an order, tracking, handling or feedback event, or (source
         `exception`) an exception type. Some codes are both (a customer's wrong_item report
@@ -168,5 +184,10 @@ class Catalogue:
             shown["suggested_action"] = [
                 self.action(cause, text)
                 for cause, text in zip(frame["root_cause"], frame["suggested_action"], strict=True)
+            ]
+        elif "suggested_action" in shown.columns and "risk_type" in frame.columns:
+            shown["suggested_action"] = [
+                self.risk_action(code, text)
+                for code, text in zip(frame["risk_type"], frame["suggested_action"], strict=True)
             ]
         return shown.rename(columns=self.column)

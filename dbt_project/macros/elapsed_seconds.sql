@@ -13,7 +13,13 @@
     (unix_timestamp({{ end_at }}) - unix_timestamp({{ start_at }}))
 {%- endmacro %}
 
-{#- Hours as a decimal from the same elapsed seconds. -#}
+{#- Hours as a fraction from the same elapsed seconds. -#}
 {% macro elapsed_hours(start_at, end_at) -%}
-    ({{ elapsed_seconds(start_at, end_at) }} / 3600.0)
+    {{ seconds_to_hours(elapsed_seconds(start_at, end_at)) }}
+{%- endmacro %}
+
+{#- Seconds as hours, a 64-bit float on every engine: divided by a literal such as 3600.0,
+    Spark would compute a decimal rounded to six places, DuckDB a double. -#}
+{% macro seconds_to_hours(seconds) -%}
+    (cast({{ seconds }} as {{ type_double() }}) / 3600)
 {%- endmacro %}

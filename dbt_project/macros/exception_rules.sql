@@ -35,11 +35,22 @@
     explode(split({{ column }}, ';'))
 {%- endmacro %}
 
+{#- A text value as a SQL string literal, escaped as the adapter's parser reads it: DuckDB
+    doubles a quote and keeps backslashes; Spark escapes both with a backslash (and would read
+    '' as two literals next to each other). -#}
 {% macro sql_string(value) -%}
+    {{ return(adapter.dispatch('sql_string', 'order_exceptions')(value)) }}
+{%- endmacro %}
+
+{% macro default__sql_string(value) -%}
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
 
-{#- A list of text values as a SQL list body: 'a', 'b' (quotes doubled). -#}
+{% macro spark__sql_string(value) -%}
+    '{{ value | string | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
+
+{#- A list of text values as a SQL list body: 'a', 'b' (each escaped by sql_string). -#}
 {% macro sql_list(values) -%}
     {%- set quoted = [] -%}
     {%- for value in values -%}

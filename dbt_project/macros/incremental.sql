@@ -44,6 +44,11 @@
     cleared, or an order a corrected file withdrew. The new rows are computed into a temporary
     table before the delete. -#}
 {% macro get_incremental_rebuild_orders_sql(arg_dict) -%}
+    {{ return(adapter.dispatch('rebuild_orders_sql', 'order_exceptions')(arg_dict)) }}
+{%- endmacro %}
+
+{#- On Spark see macros/spark_strategies.sql. -#}
+{% macro default__rebuild_orders_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
@@ -128,9 +133,8 @@
                 ~ "): the next run rebuilds every order.", info=true) -%}
             {%- do run_query("drop table if exists " ~ relation) -%}
         {%- else -%}
-            {%- do run_query(
-                "create or replace table " ~ relation ~ " as "
-                ~ "select max(ingested_at) as ingested_at, "
+            {%- do replace_table_as(relation,
+                "select max(ingested_at) as ingested_at, "
                 ~ var('lookback_days') ~ " as lookback_days "
                 ~ "from " ~ source('ingestion', 'ingested_files')) -%}
         {%- endif -%}
@@ -140,7 +144,7 @@
             {%- if scope is not none -%}
                 {%- do log(node.name ~ ": " ~ run_query("select count(*) from " ~ scope)
                     .columns[0].values()[0] ~ " orders rebuilt", info=true) -%}
-                {%- do run_query("delete from " ~ scope) -%}
+                {%- do empty_table(scope) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}

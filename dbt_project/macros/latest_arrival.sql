@@ -51,13 +51,13 @@
     ),
 
     arrived_once as (
-        select * exclude (_key_hash)
+        select {{ star_except(['_key_hash']) }}
         from hashed
         anti join repeated_keys using (_key_hash)
     ),
 
     arrived_again as (
-        select * exclude (_key_hash)
+        select {{ star_except(['_key_hash']) }}
         from hashed
         semi join repeated_keys using (_key_hash)
     ),
@@ -93,6 +93,11 @@
     inserted. A key whose rows a corrected file dropped is so removed, or falls back to its
     earlier version. With no successful build recorded every row is replaced. -#}
 {% macro get_incremental_replace_keys_sql(arg_dict) -%}
+    {{ return(adapter.dispatch('replace_keys_sql', 'order_exceptions')(arg_dict)) }}
+{%- endmacro %}
+
+{#- On Spark see macros/spark_strategies.sql. -#}
+{% macro default__replace_keys_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set keys = arg_dict['unique_key'] -%}

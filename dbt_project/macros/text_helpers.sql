@@ -1,14 +1,23 @@
-{#- Regex and text helpers, dispatched so the project can run on Spark later. -#}
+{#- Regex and text helpers, dispatched so the project runs on DuckDB and on Spark. -#}
+
+{#- A regular expression as a SQL string literal. Engines read backslashes in a literal
+    differently: DuckDB keeps '\s' as backslash-s, Spark's parser turns it into the letter s
+    (a silent wrong result: the address key would lose every "s" and keep its spaces). Write
+    the pattern as the regex engine should see it; sql_string escapes it for the adapter. -#}
+{% macro regex_literal(pattern) -%}
+    {{ sql_string(pattern) }}
+{%- endmacro %}
+
 {% macro regex_matches(value, pattern) -%}
     {{ return(adapter.dispatch('regex_matches', 'order_exceptions')(value, pattern)) }}
 {%- endmacro %}
 
 {% macro default__regex_matches(value, pattern) -%}
-    regexp_full_match({{ value }}, '{{ pattern }}')
+    regexp_full_match({{ value }}, {{ regex_literal(pattern) }})
 {%- endmacro %}
 
 {% macro spark__regex_matches(value, pattern) -%}
-    ({{ value }} rlike '^(?:{{ pattern }})$')
+    ({{ value }} rlike {{ regex_literal('^(?:' ~ pattern ~ ')$') }})
 {%- endmacro %}
 
 {% macro regex_replace_all(value, pattern, replacement) -%}
@@ -16,11 +25,11 @@
 {%- endmacro %}
 
 {% macro default__regex_replace_all(value, pattern, replacement) -%}
-    regexp_replace({{ value }}, '{{ pattern }}', '{{ replacement }}', 'g')
+    regexp_replace({{ value }}, {{ regex_literal(pattern) }}, {{ regex_literal(replacement) }}, 'g')
 {%- endmacro %}
 
 {% macro spark__regex_replace_all(value, pattern, replacement) -%}
-    regexp_replace({{ value }}, '{{ pattern }}', '{{ replacement }}')
+    regexp_replace({{ value }}, {{ regex_literal(pattern) }}, {{ regex_literal(replacement) }})
 {%- endmacro %}
 
 {#- A text column trimmed, with empty strings as null: exports write "" for "not given". -#}

@@ -33,3 +33,6 @@ WEEKLY_PARTITIONS = dg.WeeklyPartitionsDefinition(
 # Every asset that writes the DuckDB warehouse takes a slot of this pool (limit 1 in
 # dagster.yaml): DuckDB allows a single writing process.
 WAREHOUSE_POOL = "warehouse"
+# With OEX_ENGINE=spark, the dbt build and the marts export take a slot of this one instead
+# (also limit 1): two builds of the same Spark tables at once would overwrite each other.
+SPARK_POOL = "spark"

@@ -29,7 +29,7 @@ from pipelines.generator.injection import change_orders, choose_orders
 from pipelines.generator.lifecycle import plan_timeline
 from pipelines.generator.logistics import parcel_scans
 from pipelines.generator.orders import DAY, HOUR, draw_lines, draw_orders, make_calendar
-from pipelines.generator.stock import count_snapshots
+from pipelines.generator.stock import count_stock, mark_stock_outs
 from pipelines.generator.truth import Truth, World, find_truth
 from pipelines.generator.writer import EPOCH, write_daily_files
 
@@ -49,9 +49,19 @@ def build_world(orders: int, days: int, merchants: int, seed: int, end_date: dt.
     lines = draw_lines(rng, order_book, catalogue)
     injected = choose_orders(rng, order_book, calendar, custom_rules)
     change_orders(rng, order_book, lines, catalogue, injected, custom_rules)
+    # Stock follows the final lines (change_orders edits some), from a stream of its own.
+    stock = count_stock(
+        np.random.default_rng([seed, 3]),
+        order_book,
+        lines,
+        catalogue,
+        calendar,
+        days,
+        ref.load_lead_times(),
+    )
+    mark_stock_outs(injected, stock)
     timeline = plan_timeline(rng, order_book, injected)
     scans = parcel_scans(rng, order_book, timeline)
-    snapshots, cell_of_line = count_snapshots(rng, order_book, lines, catalogue, calendar, days)
     tickets = open_tickets(rng, order_book.placed, timeline, injected)
     grams = np.zeros(len(order_book), dtype=np.int64)
     np.add.at(grams, lines.order, catalogue.weight_grams[np.maximum(lines.sku, 0)] * lines.quantity)
@@ -62,8 +72,9 @@ def build_world(orders: int, days: int, merchants: int, seed: int, end_date: dt.
         injected=injected,
         timeline=timeline,
         scans=scans,
-        snapshots=snapshots,
-        cell_of_line=cell_of_line,
+        snapshots=stock.snapshots,
+        cell_of_line=stock.cell_of_line,
+        stock_outs=stock.stock_outs,
         tickets=tickets,
         weight_kg=np.round(grams / 1000.0 + 0.15, 2),  # + the box
         custom_rules=custom_rules,
@@ -90,6 +101,38 @@ def write_truth(truth: Truth, ids: pa.Array, truth_dir: Path) -> pa.Table:
     )
     truth_dir.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, truth_dir / "exceptions.parquet")
+    return table
+
+
+def write_stockouts(world: World, merchant_ids: list[str], truth_dir: Path) -> pa.Table:
+    """Each time a (warehouse, SKU) ran out by the cutoff: when, when stock was back (null if
+    not yet), whether a late replenishment caused it, and how many orders found no stock."""
+    episodes = world.stock_outs
+    seen = episodes.ran_out_at < world.cutoff
+    recovered = episodes.recovered_at[seen]
+    not_yet = recovered >= world.cutoff
+    catalogue = world.catalogue
+    sku = episodes.sku[seen]
+    table = pa.table(
+        {
+            "warehouse_id": tables.text(
+                [w.warehouse_id for w in ref.WAREHOUSES], episodes.warehouse[seen]
+            ),
+            "sku": pa.array(catalogue.sku[sku].tolist(), pa.string()),
+            "merchant_id": tables.text(merchant_ids, catalogue.merchant_index[sku]),
+            "ran_out_at": _utc(episodes.ran_out_at[seen]),
+            "ran_out_on": pa.array(episodes.ran_out_at[seen] // DAY, pa.int32()).cast(pa.date32()),
+            "recovered_on": pa.array(
+                np.where(not_yet, 0, recovered // DAY), pa.int32(), mask=not_yet
+            ).cast(pa.date32()),
+            "late_replenishment": pa.array(episodes.late_replenishment[seen]),
+            "orders_short": pa.array(episodes.orders_short[seen]),
+        }
+    )
+    table = table.sort_by(
+        [("ran_out_at", "ascending"), ("warehouse_id", "ascending"), ("sku", "ascending")]
+    )
+    pq.write_table(table, truth_dir / "stockouts.parquet")
     return table
 
 
@@ -147,6 +190,7 @@ def generate(
         del dated, insertions
 
     truth_table = write_truth(truth, ids, truth_dir)
+    stockouts = write_stockouts(world, merchant_ids, truth_dir)
     exception_orders = len(np.unique(truth.order))
     per_type = Counter(truth_table.column("exception_type").to_pylist())
     as_of = dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time()) - dt.timedelta(hours=8)
@@ -168,11 +212,16 @@ def generate(
         "exception_rate": round(exception_orders / orders, 5),
         "exceptions": len(truth.order),
         "exceptions_by_type": {code: per_type.get(code, 0) for code in CODES},
+        "stockouts": stockouts.num_rows,
+        "stockouts_after_late_replenishment": sum(
+            stockouts.column("late_replenishment").to_pylist()
+        ),
         "bad_rows_by_kind": dict(sorted(bad_counts.items())),
         "bad_rows_by_table": bad_by_table,
         "seeds": [
             "dbt_project/seeds/carrier_excluded_regions.csv",
             "dbt_project/seeds/merchant_custom_rules.csv",
+            "dbt_project/seeds/replenishment_lead_times.csv",
         ],
     }
     (truth_dir / "manifest.json").write_text(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipelines.generator import lateness
 from pipelines.generator import reference as ref
 from pipelines.generator.catalogue import Catalogue
 from pipelines.generator.exception_types import EXCEPTION_TYPES, MINIMUM_PER_TYPE
@@ -18,6 +19,8 @@ from pipelines.generator.orders import DAY, Calendar, Lines, Orders, excluded_pa
 
 # Codes decided by the stock snapshot cell, drawn in the stock module, not per order.
 CELL_CODES = ("below_safety_stock", "oversold", "stock_mismatch")
+# Orders that find their item run out, which the stock module finds once the lines are final.
+STOCK_OUT_CODE = "out_of_stock"
 # Codes that need a delivered (or at least shipped) parcel: drawn from orders old enough.
 LATE_CODES = (
     "late_handoff",
@@ -60,6 +63,10 @@ class Injected:
     is_expedited: np.ndarray | None = None
     paid_amount_delta: np.ndarray | None = None  # cents added to the amount paid
     unknown_sku_text: dict[int, str] = field(default_factory=dict)  # line -> sku as ordered
+    # Set by mark_stock_outs: per order, the SKU (catalogue index) its stock_out event names
+    # and when the replenishment covering it is in (local seconds).
+    stock_out_sku: np.ndarray | None = None
+    restocked_at: np.ndarray | None = None
 
     def has(self, code: str, count: int) -> np.ndarray:
         mask = np.zeros(count, dtype=bool)
@@ -95,7 +102,7 @@ def choose_orders(
 
     for exception_type in EXCEPTION_TYPES:
         code = exception_type.code
-        if code in CELL_CODES:
+        if code in CELL_CODES or code == STOCK_OUT_CODE:
             continue
         eligible = ~taken
         if code in LATE_CODES:
@@ -115,7 +122,11 @@ def choose_orders(
         count = min(len(candidates), _count(exception_type.share, total))
         if code == "duplicate_order":
             count //= 2  # both the original and its twin are kept clear of other injections
-        chosen = np.sort(rng.choice(candidates, size=count, replace=False))
+        if code in lateness.WEIGHTS:
+            weights = lateness.WEIGHTS[code](orders, calendar)[candidates]
+            chosen = np.sort(lateness.weighted_sample(rng, candidates, weights, count))
+        else:
+            chosen = np.sort(rng.choice(candidates, size=count, replace=False))
         if code == "duplicate_order":
             chosen = chosen[np.diff(chosen, prepend=-2) > 1]  # no order is both
             duplicate_of = chosen
@@ -183,11 +194,7 @@ def change_orders(
 
 
 def _send_to_remote_regions(rng, orders: Orders, chosen: np.ndarray, custom_rules) -> None:
-    remote = [
-        index
-        for index, row in enumerate(ref.DESTINATIONS)
-        if row[0] in ("新疆维吾尔自治区", "西藏自治区", "青海省")
-    ]
+    remote = [index for index, row in enumerate(ref.DESTINATIONS) if row[0] in ref.REMOTE_PROVINCES]
     orders.destination[chosen] = rng.choice(remote, len(chosen))
     serves = ~excluded_pairs(custom_rules)[orders.carrier[chosen], orders.destination[chosen]]
     orders.carrier[chosen] = np.where(

@@ -66,7 +66,7 @@ def plan_timeline(rng: np.random.Generator, orders: Orders, injected: Injected) 
     timeline.stall_seconds = np.zeros(count, dtype=np.int64)
 
     _payment(rng, timeline, placed, has)
-    _warehouse(rng, timeline, orders, has)
+    _warehouse(rng, timeline, orders, has, injected.restocked_at)
     _delivery(rng, timeline, orders, has)
     _cancellations(rng, timeline, has)
     _after_sales(rng, timeline)
@@ -103,7 +103,7 @@ def _payment(rng, timeline: Timeline, placed: np.ndarray, has) -> None:
     )
 
 
-def _warehouse(rng, timeline: Timeline, orders: Orders, has) -> None:
+def _warehouse(rng, timeline: Timeline, orders: Orders, has, restocked_at: np.ndarray) -> None:
     count = len(orders)
     paid = timeline.paid
     is_paid = paid < NEVER
@@ -132,8 +132,9 @@ def _warehouse(rng, timeline: Timeline, orders: Orders, has) -> None:
     allocated = attempt.copy()
     stock_out = has("out_of_stock") & reaches_wms
     timeline.stock_out[stock_out] = attempt[stock_out]
-    allocated[stock_out] = attempt[stock_out] + _between(
-        rng, 6 * HOUR, 72 * HOUR, int(stock_out.sum())
+    # It waits for the replenishment that covers it, then for the units to be put away.
+    allocated[stock_out] = np.maximum(attempt[stock_out], restocked_at[stock_out]) + _between(
+        rng, HOUR, 4 * HOUR, int(stock_out.sum())
     )
     allocated[~reaches_wms] = NEVER
     timeline.allocated = allocated
@@ -163,20 +164,20 @@ def _warehouse(rng, timeline: Timeline, orders: Orders, has) -> None:
     )
     late = has("late_handoff") & reaches_wms
     handed[late] = timeline.ship_by[late] + _between(rng, HOUR, 30 * HOUR, int(late.sum()))
+    handed = np.maximum(handed, created + MINUTE)  # even one that waited for stock
     timeline.handed_over = np.where(reaches_wms, handed, NEVER)
 
 
 def _promised_days(orders: Orders) -> np.ndarray:
     region_of_warehouse = np.array([REGION_INDEX[w.region] for w in ref.WAREHOUSES])
     destination_region = np.array([REGION_INDEX[row[3]] for row in ref.DESTINATIONS])
-    remote = np.array([row[0] in REMOTE_PROVINCES for row in ref.DESTINATIONS])
+    remote = np.array([row[0] in ref.REMOTE_PROVINCES for row in ref.DESTINATIONS])
     same = region_of_warehouse[orders.warehouse] == destination_region[orders.destination]
     days = np.where(same, ref.PROMISED_DAYS_SAME_REGION, ref.PROMISED_DAYS_OTHER_REGION)
     return np.where(remote[orders.destination], ref.PROMISED_DAYS_REMOTE, days)
 
 
 REGION_INDEX = {region: index for index, region in enumerate(ref.REGIONS)}
-REMOTE_PROVINCES = ("新疆维吾尔自治区", "西藏自治区", "青海省")
 
 
 def _delivery(rng, timeline: Timeline, orders: Orders, has) -> None:

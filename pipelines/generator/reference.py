@@ -136,6 +136,8 @@ DESTINATIONS = (
     ("西藏自治区", "日喀则市", "桑珠孜区", "west", 0.03),
 )
 REGIONS = ("east", "south", "west", "north")
+# Far from every warehouse: longer promises, and the carrier excluded-region rules' territory.
+REMOTE_PROVINCES = ("新疆维吾尔自治区", "西藏自治区", "青海省")
 
 # Promised delivery in days, by whether the parcel crosses regions; remote provinces get more.
 PROMISED_DAYS_SAME_REGION = 3
@@ -331,6 +333,35 @@ def load_custom_rules(dbt_project_dir: Path = DBT_PROJECT_DIR) -> CustomRules:
         excluded_regions=excluded,
         merchants_with={code: frozenset(ids) for code, ids in merchants_with.items()},
     )
+
+
+@dataclass(frozen=True)
+class LeadTimes:
+    """Days from ordering a replenishment to its arrival (seed replenishment_lead_times)."""
+
+    by_warehouse: dict[str, int]
+    by_sku: dict[tuple[str, str], int]  # (warehouse_id, sku) -> days, overriding the default
+
+    def of(self, warehouse_id: str, sku: str) -> int:
+        if (warehouse_id, sku) in self.by_sku:
+            return self.by_sku[warehouse_id, sku]
+        if warehouse_id not in self.by_warehouse:
+            raise ValueError(
+                f"seed replenishment_lead_times has no default row (empty sku) for {warehouse_id}"
+            )
+        return self.by_warehouse[warehouse_id]
+
+
+def load_lead_times(dbt_project_dir: Path = DBT_PROJECT_DIR) -> LeadTimes:
+    by_warehouse: dict[str, int] = {}
+    by_sku: dict[tuple[str, str], int] = {}
+    for row in _read_seed("replenishment_lead_times", dbt_project_dir):
+        days = int(row["lead_time_days"])
+        if (row["sku"] or "").strip():
+            by_sku[row["warehouse_id"], row["sku"].strip()] = days
+        else:
+            by_warehouse[row["warehouse_id"]] = days
+    return LeadTimes(by_warehouse=by_warehouse, by_sku=by_sku)
 
 
 def merchant_ids(count: int) -> list[str]:

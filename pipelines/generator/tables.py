@@ -254,8 +254,7 @@ def order_lines_table(world: World, ids: pa.Array) -> DatedTable:
 def order_events_table(world: World, ids: pa.Array) -> DatedTable:
     t, cutoff = world.timeline, world.cutoff
     event_types = load_contract()["order_events"].column("event_type").accepted_values
-    first_line = np.cumsum(world.orders.line_count) - world.orders.line_count
-    stock_out_sku = world.lines.sku[first_line]
+    stock_out_sku = np.maximum(world.injected.stock_out_sku, 0)
     cancel_reason = _cancel_reasons(world)
     sources = {
         "created": (world.orders.placed, None),

@@ -29,7 +29,7 @@ from pipelines.generator.lifecycle import (
 )
 from pipelines.generator.logistics import TRACKING_EVENTS, Scans
 from pipelines.generator.orders import HOUR, MINUTE, Lines, Orders, excluded_pairs
-from pipelines.generator.stock import CELL_KIND_CODES, Snapshots
+from pipelines.generator.stock import CELL_KIND_CODES, Snapshots, StockOuts
 
 # The dbt vars in dbt_project/dbt_project.yml the truth must agree with.
 PAYMENT_TIMEOUT = 30 * MINUTE
@@ -37,7 +37,6 @@ SYNC_DELAY = 30 * MINUTE
 MISSING_IN_WMS = 4 * HOUR
 TRACKING_STALL = 48 * HOUR
 HEAVY_PARCEL_KG = 5.0
-REMOTE_PROVINCES = ("新疆维吾尔自治区", "西藏自治区", "青海省")
 
 
 @dataclass
@@ -61,6 +60,7 @@ class World:
     scans: Scans
     snapshots: Snapshots
     cell_of_line: np.ndarray
+    stock_outs: StockOuts
     tickets: Tickets
     weight_kg: np.ndarray
     custom_rules: ref.CustomRules
@@ -266,7 +266,7 @@ def presale_mixed(w: World):
 
 
 def remote_region_note(w: World):
-    remote = np.array([row[0] in REMOTE_PROVINCES for row in ref.DESTINATIONS])
+    remote = np.array([row[0] in ref.REMOTE_PROVINCES for row in ref.DESTINATIONS])
     return (
         _merchant_switched_on(w, "remote_region_note") & remote[w.orders.destination],
         w.orders.placed,

@@ -18,6 +18,7 @@ PAGES = {
     "root_causes": "app_pages/root_causes.py",
     "exception_list": "app_pages/exception_list.py",
     "data_health": "app_pages/data_health.py",
+    "risk_watch": "app_pages/risk_watch.py",
 }
 
 

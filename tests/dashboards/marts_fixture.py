@@ -10,6 +10,7 @@ Run as a script to write a set for a manual look: `python tests/dashboards/marts
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import sys
@@ -22,7 +23,7 @@ import pandas as pd
 # Run as a script, only this folder is on the path; the serving contract is one level up.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from serving_contract import SERVING_CONTRACT
+from serving_contract import RISK_SERVING_CONTRACT, SERVING_CONTRACT
 
 from pipelines import catalogue
 
@@ -656,6 +657,136 @@ def _asset_checks(as_of: datetime) -> pd.DataFrame:
     return frame
 
 
+# The risk marts: open orders scored as of the fixture's last moment, and stock per SKU and
+# warehouse. ZTO and the remote provinces are the risky carrier and routes (as in the
+# exceptions above), WH-SZ the slower warehouse to hand over.
+DELIVERY_MODEL = "hgb-20261118-3f9c2a"
+STOCKOUT_MODEL = "ets-weekly-20261118"
+REMOTE_PROVINCES = ("新疆维吾尔自治区", "西藏自治区")
+CARRIER_LATE_RATES = {"sf": 0.04, "zto": 0.16, "yto": 0.08, "jd_logistics": 0.05, "ems": 0.11}
+HANDOFF_LATE_RATES = {"WH-HZ": 0.05, "WH-SZ": 0.12}
+LEAD_TIME_DAYS = {"WH-HZ": 5.0, "WH-SZ": 7.0}
+OPEN_DAYS = 4  # orders placed this many days before the as-of are still open
+HORIZON_DAYS = 7  # a stock-out further out than this is not flagged yet
+
+
+def _delivery_risk(rng: random.Random, orders: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+    """Every order placed in the last four days, open as of `as_of`, with its late chance."""
+    recent = orders[orders["placed_at"] > as_of - timedelta(days=OPEN_DAYS)]
+    rows = []
+    for order in recent.itertuples(index=False):
+        paid_at = order.placed_at + timedelta(minutes=3)
+        handed_over = paid_at + timedelta(hours=20)
+        in_transit = handed_over <= as_of
+        if in_transit and handed_over + timedelta(hours=rng.uniform(24, 90)) <= as_of:
+            continue  # delivered: no longer open
+        remote = order.province in REMOTE_PROVINCES
+        ship_by_at = paid_at + timedelta(hours=24)
+        promised = paid_at + timedelta(days=6 if remote else 3)
+        if in_transit:
+            baseline = CARRIER_LATE_RATES[order.carrier] * (2.5 if remote else 1.0)
+            overdue_soon = 3.0 if as_of > promised - timedelta(hours=12) else 1.0
+            chance = baseline * overdue_soon * rng.lognormvariate(0.3, 0.7)
+        else:
+            baseline = HANDOFF_LATE_RATES[order.warehouse_id]
+            waited = (as_of - paid_at).total_seconds() / 3600 / 20  # of a usual hand-off
+            chance = baseline * (1 + 6 * waited**2) * rng.lognormvariate(0.3, 0.7)
+        probability = round(max(0.005, 1 - math.exp(-chance)), 4)  # a chance stays below 1
+        risk_type = "delivery_overdue" if in_transit else "late_handoff"
+        rows.append(
+            {
+                "order_id": order.order_id,
+                "merchant_id": order.merchant_id,
+                "merchant_name": order.merchant_name,
+                "warehouse_id": order.warehouse_id,
+                "carrier": order.carrier if in_transit else None,
+                "province": order.province,
+                "route": f"{order.warehouse_id} → {order.province}",
+                "stage": "in_transit" if in_transit else "awaiting_handoff",
+                "placed_at": order.placed_at,
+                "paid_at": paid_at,
+                "ship_by_at": ship_by_at,
+                "promised_delivery_at": promised,
+                "last_scan_at": handed_over + (as_of - handed_over) * rng.random()
+                if in_transit
+                else None,
+                "age_hours": (as_of - paid_at).total_seconds() / 3600,
+                "late_probability": probability,
+                "baseline_probability": round(min(0.95, baseline), 4),
+                "risk_type": risk_type,
+                "owner_team": CATALOGUE[risk_type].owner_team,
+                "suggested_action": CATALOGUE[risk_type].guidelines["en"],
+                "expected_impact": probability,
+                "model_version": DELIVERY_MODEL,
+                "features_as_of": as_of,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=RISK_SERVING_CONTRACT["rpt_delivery_risk"])
+    frame["last_scan_at"] = frame["last_scan_at"].where(frame["last_scan_at"].notna(), None)
+    for column in (
+        "placed_at",
+        "paid_at",
+        "ship_by_at",
+        "promised_delivery_at",
+        "last_scan_at",
+        "features_as_of",
+    ):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+    return frame.sort_values(["late_probability", "order_id"], ascending=[False, True])
+
+
+def _stockout_risk(rng: random.Random, orders: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+    """Every SKU and warehouse: demand of the last four weeks, cover against lead time."""
+    recent = orders[orders["placed_at"] > as_of - timedelta(days=28)]
+    demand = recent.groupby(["warehouse_id", "sku"]).size() / 28
+    open_orders = (
+        orders[orders["placed_at"] > as_of - timedelta(hours=20)]
+        .groupby(["warehouse_id", "sku"])
+        .size()
+    )
+    owners = list(MERCHANTS)
+    today = (as_of + BEIJING).date()
+    rows = []
+    for number, sku in enumerate(SKUS):
+        merchant = owners[number // 2 % len(owners)]  # both sizes of a product: one merchant
+        for warehouse in WAREHOUSES:
+            daily = round(float(demand.get((warehouse, sku), 0.1)), 3)
+            lead_time = 10.0 if sku == "SKU-003-M" else LEAD_TIME_DAYS[warehouse]
+            available = int(daily * rng.uniform(0.5, 14))
+            cover = available / daily
+            waiting = int(open_orders.get((warehouse, sku), 0))
+            # as the risk asset counts them: orders until a replenishment ordered now
+            # arrives, and of those the ones expected to find no stock
+            expected = round(daily * lead_time, 1)
+            short = round(max(daily * lead_time - available, 0.0), 2)
+            at_risk = cover < lead_time and cover <= HORIZON_DAYS
+            rows.append(
+                {
+                    "warehouse_id": warehouse,
+                    "sku": sku,
+                    "merchant_id": merchant,
+                    "merchant_name": MERCHANTS[merchant],
+                    "available": available,
+                    "forecast_daily_demand": daily,
+                    "days_of_cover": round(cover, 2),
+                    "lead_time_days": lead_time,
+                    "expected_stockout_date": today + timedelta(days=int(cover)),
+                    "is_at_risk": at_risk,
+                    "open_orders": waiting,
+                    "expected_orders": expected,
+                    "expected_impact": short,
+                    "suggested_action_zh": CATALOGUE["out_of_stock"].actions["zh-CN"],
+                    "suggested_action_en": CATALOGUE["out_of_stock"].actions["en"],
+                    "owner_team": CATALOGUE["out_of_stock"].owner_team,
+                    "model_version": STOCKOUT_MODEL,
+                    "features_as_of": as_of,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=RISK_SERVING_CONTRACT["rpt_stockout_risk"])
+    frame["features_as_of"] = frame["features_as_of"].astype("datetime64[us]")
+    return frame
+
+
 def write_parquet_atomically(frame: pd.DataFrame, path: Path) -> None:
     """Write next to the target, then rename over it: readers see the old or the new file."""
     temporary = path.with_name(f".{path.name}.tmp")
@@ -681,6 +812,8 @@ def build_marts(directory: Path, seed: int = 7, orders_per_day: int = 30) -> dic
         "asset_checks": _asset_checks(as_of),
         "rpt_week_maturity": _week_maturity(orders, as_of),
         "rpt_source_coverage": _source_coverage(orders),
+        "rpt_delivery_risk": _delivery_risk(rng, orders, as_of),
+        "rpt_stockout_risk": _stockout_risk(rng, orders, as_of),
     }
     database = duckdb.connect()
     database.register("fct_orders", fct_orders)

@@ -199,6 +199,8 @@ def test_every_page_in_both_languages(server, watched, served_marts):
     orders = pd.read_parquet(served_marts / "fct_orders.parquet")
     week_orders = int((orders["week"] == LAST_COMPLETE_WEEK).sum())
     assert _tile(watched, "订单量") == f"{week_orders:,}"
+    delivery_risk = pd.read_parquet(served_marts / "rpt_delivery_risk.parquet")
+    at_risk = delivery_risk[delivery_risk["late_probability"] >= 0.3]
     # the panels of the review: first response against its SLA, who owns each cause, what
     # changed, special requests apart, and the rules that could not judge every order
     for heading in (
@@ -216,6 +218,7 @@ def test_every_page_in_both_languages(server, watched, served_marts):
         [
             ("根因分析", "根因分析", "root_causes_zh"),
             ("异常明细与订单轨迹", "异常明细", "exception_list_zh"),
+            ("风险预警", "风险预警", "risk_watch_zh"),
             ("数据健康", "数据健康", "data_health_zh"),
         ],
         start=2,
@@ -224,6 +227,16 @@ def test_every_page_in_both_languages(server, watched, served_marts):
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
         watched.assert_healthy(name)
         watched.shot(f"{number:02d}_{name}")
+        if name == "risk_watch_zh":
+            # the tile a manager reads first, and both lists with their charts
+            assert _tile(watched, "有逾期风险的订单") == f"{len(at_risk):,}"
+            expect(
+                page.get_by_role("heading", name="逾期风险：最可能逾期的未完成订单")
+            ).to_be_visible()
+            expect(
+                page.get_by_role("heading", name="缺货风险：补货到达前会卖完的 SKU")
+            ).to_be_visible()
+            expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(2)
     expect(page.get_by_role("heading", name="各数据来源为规则提供的信息")).to_be_visible()
 
     _choose_language(watched, "语言", "English")
@@ -252,6 +265,17 @@ def test_every_page_in_both_languages(server, watched, served_marts):
     watched.assert_healthy("exception list en")
     watched.shot("08_exception_list_timeline_en")
 
+    _go_to(watched, "Risk watch")
+    expect(page.get_by_role("heading", name="Risk watch")).to_be_visible()
+    assert _tile(watched, "Open orders at risk") == f"{len(at_risk):,}"
+    expect(
+        page.get_by_role("heading", name="Late delivery: open orders most likely to end late")
+    ).to_be_visible()
+    page.get_by_text("What the probability means, and its limits").click()
+    expect(page.get_by_text("calibrated on that history", exact=False)).to_be_visible()
+    watched.assert_healthy("risk watch en")
+    watched.shot("13_risk_watch_en")
+
 
 def test_marts_rewritten_during_requests_show_the_new_numbers(server, watched, served_marts):
     page = watched.page
@@ -276,7 +300,7 @@ def test_marts_rewritten_during_requests_show_the_new_numbers(server, watched, s
     writer.start()
     try:
         for round_number in range(6):
-            for link in ("根因分析", "异常明细与订单轨迹", "数据健康", "周复盘"):
+            for link in ("根因分析", "异常明细与订单轨迹", "风险预警", "数据健康", "周复盘"):
                 _go_to(watched, link)
                 watched.assert_healthy(f"round {round_number}, {link}, while rewriting")
             page.reload()

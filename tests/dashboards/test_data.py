@@ -22,6 +22,7 @@ PAGES = (
     "app_pages/weekly_review.py",
     "app_pages/root_causes.py",
     "app_pages/exception_list.py",
+    "app_pages/risk_watch.py",
     "app_pages/data_health.py",
 )
 
@@ -36,6 +37,11 @@ def test_filter_values_are_parameters_not_sql(marts):
     assert page.total == 0
     with pytest.raises(ValueError, match="unknown dimension"):
         data.dimension_breakdown(hostile, data.Focus(), "merchant_id; drop table x", ("x",))
+    risky = data.RiskScope(merchants=("M001' or '1'='1",))
+    assert data.delivery_risk_summary(risky, 0.3)["open_orders"] == 0
+    assert data.stockout_risk_skus(risky).empty
+    with pytest.raises(ValueError, match="unknown risk dimension"):
+        data.expected_late_by(risky, "route; drop table x")
 
 
 def test_the_dashboard_never_touches_the_warehouse(marts, monkeypatch, tmp_path):

@@ -1,4 +1,5 @@
-"""The two jobs operators run: the daily build and the weekly merchant reports.
+"""The jobs operators run: the daily build, the weekly merchant reports and the weekly
+retraining of the late-delivery model.
 
 Selections are by key, so this area does not import the areas whose assets it runs.
 """
@@ -8,12 +9,15 @@ import dagster as dg
 from pipelines.defs.partitions import DAILY_PARTITIONS, WEEKLY_PARTITIONS
 
 MERCHANT_REPORTS = dg.AssetKey("merchant_reports")
+DELIVERY_RISK_MODEL = dg.AssetKey("delivery_risk")
 
 daily_build = dg.define_asset_job(
     name="daily_build",
     description="Ingest the inbox files of a day (or a range of days), run the checks, build "
-    "the dbt models and export the marts.",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(MERCHANT_REPORTS),
+    "the dbt models, score the risk of open orders and SKUs, and export the marts.",
+    # the model is retrained weekly, not daily: scoring uses the model serving
+    selection=dg.AssetSelection.all()
+    - dg.AssetSelection.assets(MERCHANT_REPORTS, DELIVERY_RISK_MODEL),
     partitions_def=DAILY_PARTITIONS,
 )
 
@@ -22,4 +26,11 @@ weekly_merchant_reports = dg.define_asset_job(
     description="Write every merchant's report files for an ISO week.",
     selection=dg.AssetSelection.assets(MERCHANT_REPORTS),
     partitions_def=WEEKLY_PARTITIONS,
+)
+
+weekly_risk_model = dg.define_asset_job(
+    name="weekly_risk_model",
+    description="Retrain the late-delivery model on the last four weeks whose verdicts are in; "
+    "it serves only if it beats the carrier x route late rate.",
+    selection=dg.AssetSelection.assets(DELIVERY_RISK_MODEL),
 )

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from pipelines.defs.automation.jobs import daily_build, weekly_merchant_reports
+from pipelines.defs.automation.jobs import daily_build, weekly_merchant_reports, weekly_risk_model
 from pipelines.settings import reporting_timezone
 
 REPORTING_TIMEZONE = reporting_timezone()
@@ -50,3 +50,15 @@ def weekly_merchant_reports_schedule(context: dg.ScheduleEvaluationContext) -> d
     return dg.RunRequest(
         run_key=f"weekly_merchant_reports:{monday}", partition_key=monday.isoformat()
     )
+
+
+@dg.schedule(
+    name="weekly_risk_model_schedule",
+    job=weekly_risk_model,
+    cron_schedule="0 7 * * 1",
+    execution_timezone=REPORTING_TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def weekly_risk_model_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """Mondays at 07:00 (reporting time zone), after the daily build: retrain the model."""
+    return dg.RunRequest(run_key=f"weekly_risk_model:{_tick_day(context)}")

@@ -23,12 +23,15 @@ from pipelines.defs.exports.workbook import (
     glossary,
     glossary_columns,
     recurring_columns,
+    risk_lists,
+    risk_notes,
 )
 
 _STYLE = """
 body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif;
        margin: 1rem auto; padding: 0 1rem; max-width: 1100px; color: #222; line-height: 1.45; }
 h1 { margin-bottom: 0.2rem; font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+h3 { font-size: 1rem; margin: 1.2rem 0 0.4rem; }
 .note { color: #666; font-style: italic; }
 .warning { background: #fff4ce; border-left: 4px solid #e0a800; padding: 0.5rem 0.8rem; }
 .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; margin: 0.8rem 0 1.5rem; }
@@ -102,6 +105,7 @@ def write_html(report: MerchantWeek, words: Catalogue, path: Path) -> None:
             _table(report.recurring_issues, recurring_columns(words), words),
             f"<h2>{escape(words.text('sheet_actions'))}</h2>",
             _table(report.suggested_actions, action_columns(words), words),
+            *_risk(report, words),
             *_coverage(report, words),
             f"<h2>{escape(words.text('sheet_glossary'))}</h2>",
             _table(glossary(words), glossary_columns(words), words),
@@ -114,6 +118,18 @@ def write_html(report: MerchantWeek, words: Catalogue, path: Path) -> None:
         f"<body>\n{body}\n</body>\n</html>\n"
     )
     path.write_text(page, encoding="utf-8")
+
+
+def _risk(report: MerchantWeek, words: Catalogue) -> list[str]:
+    """At risk next week: what the figures mean, then the top open orders and SKUs."""
+    parts = [f"<h2 id='risk'>{escape(words.text('sheet_risk'))}</h2>"]
+    parts += [f"<p class='note'>{escape(note)}</p>" for note in risk_notes(report, words)]
+    for _, title, frame, columns, empty in risk_lists(report, words):
+        parts.append(f"<h3>{escape(title)}</h3>")
+        parts.append(
+            _table(frame, columns, words) if len(frame) else f"<p class='note'>{escape(empty)}</p>"
+        )
+    return parts
 
 
 def _coverage(report: MerchantWeek, words: Catalogue) -> list[str]:
@@ -185,6 +201,10 @@ def _cell(value: Any, kind: str) -> str:
         return "<td></td>"
     if kind == "datetime":
         return f"<td>{pd.Timestamp(value):%Y-%m-%d %H:%M}</td>"
+    if kind == "date":
+        return f"<td>{pd.Timestamp(value):%Y-%m-%d}</td>"
+    if kind == "percent":
+        return f"<td class='number'>{float(value):.1%}</td>"
     if kind == "int":
         return f"<td class='number'>{int(value):,}</td>"
     if kind == "number":

@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from pipelines import settings
-from pipelines.defs.exports.naming import previous_week
+from pipelines.defs.exports.naming import previous_week, week_monday
 from pipelines.review_queries import failures_by_family_sql, weekly_kpis_sql
 
 MARTS = (
@@ -26,9 +26,16 @@ MARTS = (
     "rpt_week_maturity",
     "rpt_exception_coverage",
 )
+# The risk marts (pipelines/defs/risk): one scoring as of the latest build, not weeks. A
+# build without enough history writes them empty, an older set has none: the report says so.
+RISK_MARTS = ("rpt_delivery_risk", "rpt_stockout_risk")
 MERCHANT_SLICE = "merchant_id = $merchant_id"
 TREND_WEEKS = 8
 RECURRING_LOOKBACK_WEEKS = 4
+RISK_TOP = 10  # orders and SKUs each: a short list a merchant acts on
+# An open order is listed from this late probability on: the dashboard's default too
+# (dashboards/data.py LATE_RISK_THRESHOLD), so the merchant and the manager see the same orders.
+LATE_RISK_THRESHOLD = 0.3
 _SQL_DIR = Path(__file__).with_name("sql")
 # Timestamps in the marts are naive UTC; merchants read the reporting time zone (OEX_TIMEZONE).
 _TIMESTAMP_COLUMNS = (
@@ -37,6 +44,8 @@ _TIMESTAMP_COLUMNS = (
     "resolved_at",
     "first_detected_at",
     "last_detected_at",
+    "due_at",
+    "features_as_of",
 )
 
 
@@ -44,6 +53,34 @@ _TIMESTAMP_COLUMNS = (
 class Merchant:
     merchant_id: str
     merchant_name: str
+
+
+@dataclass(frozen=True)
+class RiskList:
+    """One merchant's top items of one risk mart, most expected impact first."""
+
+    rows: pd.DataFrame
+    scored: bool  # False: the mart is absent or empty, not enough history yet
+
+
+@dataclass(frozen=True)
+class MerchantRisk:
+    """What is about to go wrong for the merchant: open orders likely to end late, SKUs
+    likely to run out before replenishment. Shown in the report of the week before the one
+    the risk is about (`is_next_week`); an older week's report does not carry today's risk."""
+
+    orders: RiskList
+    skus: RiskList
+    as_of: pd.Timestamp | None = None  # reporting time zone
+    model_version: str | None = None
+    is_next_week: bool = False
+
+    @property
+    def scored(self) -> bool:
+        return self.orders.scored or self.skus.scored
+
+
+NO_RISK = MerchantRisk(RiskList(pd.DataFrame(), False), RiskList(pd.DataFrame(), False))
 
 
 @dataclass(frozen=True)
@@ -66,6 +103,8 @@ class MerchantWeek:
     provisional_weeks: tuple[str, ...] = ()
     # sub-types that could not judge every order of this merchant's week
     coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # at risk next week: the merchant's own open orders and SKUs
+    risk: MerchantRisk = NO_RISK
 
     def kpis(self, week: str) -> dict[str, float]:
         """The week's counts and the rates a merchant reads, zeros for a week without orders;
@@ -119,6 +158,9 @@ class MartsReader:
         # an export publishes the next one meanwhile
         folder = settings.published_marts_dir(marts_dir)
         self.paths = {name: folder / f"{name}.parquet" for name in MARTS}
+        risk = {name: folder / f"{name}.parquet" for name in RISK_MARTS}
+        self.risk_paths = {name: path for name, path in risk.items() if path.exists()}
+        self._scorings: dict[str, pd.Series | None] | None = None
         missing = [str(path) for path in self.paths.values() if not path.exists()]
         if missing:
             raise FileNotFoundError(
@@ -134,7 +176,7 @@ class MartsReader:
     def query(self, name: str, sql: str | None = None, **parameters: object) -> pd.DataFrame:
         """A query of sql/<name>.sql (or the given sql) with the parameters it uses."""
         text = sql or _sql(name)
-        bound = {name: str(path) for name, path in self.paths.items()}
+        bound = {name: str(path) for name, path in {**self.paths, **self.risk_paths}.items()}
         bound |= {"exceptions": bound["fct_order_exceptions"], "kpis": bound["rpt_weekly_kpis"]}
         used = {key: value for key, value in {**bound, **parameters}.items() if f"${key}" in text}
         frame = self.connection.execute(text, used).df()
@@ -198,7 +240,49 @@ class MartsReader:
             share_visible=share_visible,
             provisional_weeks=tuple(sorted(w for w, (m, _) in maturity.items() if not m)),
             coverage=self.query("coverage_of_week", **scope),
+            risk=self.risk(merchant.merchant_id, week),
         )
+
+    def risk(self, merchant_id: str, week: str) -> MerchantRisk:
+        """The merchant's top open orders and SKUs at risk, as of the latest scoring; only
+        in the report of the week before the one it is about."""
+        if self._scorings is None:  # one look per reader, not per merchant
+            self._scorings = {name: self._scoring(name) for name in RISK_MARTS}
+        scorings = self._scorings
+        scored = [row for row in scorings.values() if row is not None]
+        if not scored:
+            return NO_RISK
+        as_of = max(row["features_as_of"] for row in scored)
+        models = [str(row["model_version"]) for row in scored if pd.notna(row["model_version"])]
+        # the week after the report's week starts 7 days after its Monday; a build inside the
+        # report's week (the week still running) looks ahead to the next one as well
+        monday = pd.Timestamp(week_monday(week))
+        is_next_week = monday <= as_of < monday + pd.Timedelta(days=14)
+        mine = {"merchant_id": merchant_id, "top": RISK_TOP}
+        orders = (
+            self.query("delivery_risk_of_merchant", **mine, threshold=LATE_RISK_THRESHOLD)
+            if scorings["rpt_delivery_risk"] is not None and is_next_week
+            else pd.DataFrame()
+        )
+        skus = (
+            self.query("stockout_risk_of_merchant", **mine)
+            if scorings["rpt_stockout_risk"] is not None and is_next_week
+            else pd.DataFrame()
+        )
+        return MerchantRisk(
+            RiskList(orders, scorings["rpt_delivery_risk"] is not None),
+            RiskList(skus, scorings["rpt_stockout_risk"] is not None),
+            as_of=as_of,
+            model_version=" / ".join(models) or None,
+            is_next_week=is_next_week,
+        )
+
+    def _scoring(self, name: str) -> pd.Series | None:
+        """A risk mart's scoring as a whole; None when absent or empty (not enough history)."""
+        if name not in self.risk_paths:
+            return None
+        row = self.query("risk_scoring", risk=str(self.risk_paths[name])).iloc[0]
+        return row if row["scored_rows"] else None
 
     def _trend(self, merchant_id: str, week: str) -> pd.DataFrame:
         first_week = previous_week(week, TREND_WEEKS - 1)

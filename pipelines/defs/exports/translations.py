@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from dashboards.i18n import Catalogue as DashboardCatalogue
+from pipelines import catalogue as exception_catalogue
 
 DEFAULT_LANGUAGE = "zh-CN"
 LANGUAGES_FILE = Path(__file__).with_name("merchants.yml")
@@ -80,6 +81,40 @@ TEXT: dict[str, dict[str, str]] = {
         ),
         "share_of_exceptions": "占本周异常",
         "points": "个百分点",
+        "sheet_risk": "下周风险",
+        "risk_as_of": "按截至 {as_of} 的数据评估（模型 {model}）；每项按预期影响从高到低排列。",
+        "risk_note": (
+            "逾期概率是按历史校准的可能性，不是定论：10 个概率为 30% 的订单，预计约 3 个会逾期。"
+            "可售天数 = 可用库存 ÷ 预测日需求，短于补货周期即可能在补货到达前卖完。"
+            "新的线路、恶劣天气或比以往更大的促销不在历史里，模型无法预见。"
+        ),
+        "risk_no_history": (
+            "历史数据还不够，暂时无法评估下周风险；积累约四周结果已知的订单后，报告会给出。"
+        ),
+        "risk_other_week": (
+            "风险按截至 {as_of} 的数据评估，不是本报告所属周的下一周；请看最新一周的报告。"
+        ),
+        "risk_orders": "可能逾期的订单（逾期概率 ≥ {threshold}）",
+        "risk_skus": "补货到达前可能卖完的 SKU",
+        "risk_no_orders": "没有订单的逾期概率达到 {threshold}。",
+        "risk_no_skus": "没有 SKU 会在补货到达前卖完。",
+        "risk_orders_no_history": "历史数据还不够，暂时无法评估订单逾期风险。",
+        "risk_skus_no_history": "历史数据还不够，暂时无法评估缺货风险。",
+        "risk_type": "可能发生的异常",
+        "stage": "所处环节",
+        "route": "线路",
+        "carrier": "快递公司",
+        "due_at": "截止时间",
+        "late_probability": "逾期概率",
+        "sku": "SKU",
+        "warehouse": "仓库",
+        "available": "可用库存",
+        "forecast_daily_demand": "预测日需求",
+        "days_of_cover": "可售天数",
+        "lead_time_days": "补货周期（天）",
+        "expected_stockout_date": "预计断货日期",
+        "open_orders": "待发订单",
+        "expected_orders": "预计新增订单",
     },
     "en": {
         "title": "Weekly order exception report",
@@ -144,6 +179,46 @@ TEXT: dict[str, dict[str, str]] = {
         ),
         "share_of_exceptions": "Share of the week's exceptions",
         "points": "pp",
+        "sheet_risk": "At risk next week",
+        "risk_as_of": (
+            "Scored on data up to {as_of} (model {model}); each list most expected impact first."
+        ),
+        "risk_note": (
+            "A late probability is a chance calibrated on history, not a verdict: of ten "
+            "orders at 30%, about three are expected to end late. Days of cover = available "
+            "stock ÷ forecast daily demand; shorter than the replenishment lead time, the SKU "
+            "may sell out before replenishment arrives. A new route, bad weather or a promotion "
+            "bigger than any before is not in the history, and the model cannot foresee it."
+        ),
+        "risk_no_history": (
+            "Not enough history yet to tell next week's risk; the report shows it once about "
+            "four weeks of orders with a known outcome are in."
+        ),
+        "risk_other_week": (
+            "The risk was scored on data up to {as_of}, which is not the week after this "
+            "report's week: see the latest week's report."
+        ),
+        "risk_orders": "Orders likely to be late (late probability {threshold} or more)",
+        "risk_skus": "SKUs likely to sell out before replenishment arrives",
+        "risk_no_orders": "No order has a late probability of {threshold} or more.",
+        "risk_no_skus": "No SKU sells out before replenishment can arrive.",
+        "risk_orders_no_history": "Not enough history yet to tell which orders may be late.",
+        "risk_skus_no_history": "Not enough history yet to tell which SKUs may sell out.",
+        "risk_type": "Heading for",
+        "stage": "Stage",
+        "route": "Route",
+        "carrier": "Carrier",
+        "due_at": "Due by",
+        "late_probability": "Late probability",
+        "sku": "SKU",
+        "warehouse": "Warehouse",
+        "available": "Available",
+        "forecast_daily_demand": "Forecast daily demand",
+        "days_of_cover": "Days of cover",
+        "lead_time_days": "Lead time (days)",
+        "expected_stockout_date": "Expected stock-out date",
+        "open_orders": "Open orders",
+        "expected_orders": "Expected orders",
     },
 }
 
@@ -158,6 +233,8 @@ CODE_SECTIONS = (
     "owner_team",
     "key_type",
     "kind",
+    "stage",
+    "carrier",
 )
 
 
@@ -191,6 +268,13 @@ class Catalogue:
     def action(self, root_cause: object, fallback: object) -> str:
         """The action a root cause calls for, in this language; else the rule's own text."""
         return DashboardCatalogue(self.language).action(root_cause, fallback)
+
+    def risk_action(self, exception_type: object) -> str:
+        """What the merchant can do about an order or SKU heading for a sub-type: the action
+        its root cause calls for, in this language. Not the risk mart's text, which is the
+        internal handling guideline, and internal guidelines stay internal."""
+        kind = exception_catalogue.exception_types().get(str(exception_type))
+        return "" if kind is None else self.action(kind.root_cause, None)
 
 
 @cache

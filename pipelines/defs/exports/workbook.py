@@ -17,7 +17,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from pipelines import settings
 from pipelines.defs.exports.naming import week_monday
-from pipelines.defs.exports.report_data import MerchantWeek
+from pipelines.defs.exports.report_data import LATE_RISK_THRESHOLD, MerchantWeek
 from pipelines.defs.exports.translations import Catalogue
 
 # (key, kind): counts compare by difference, rates by percentage points.
@@ -41,7 +41,7 @@ class Column:
 
     header: str
     value: Callable[[dict[str, Any]], Any]
-    kind: str = "text"  # text | int | number | datetime | percent
+    kind: str = "text"  # text | int | number | datetime | date | percent
     width: int = 14
 
 
@@ -121,6 +121,86 @@ def coverage_columns(words: Catalogue) -> list[Column]:
     ]
 
 
+def risk_order_columns(words: Catalogue) -> list[Column]:
+    return [
+        Column("order_id", lambda r: r["order_id"], width=18),
+        Column("placed_at", lambda r: r["placed_at"], "datetime", 17),
+        Column("risk_type", lambda r: words.label(r["risk_type"]), width=16),
+        Column("stage", lambda r: words.label(r["stage"]), width=12),
+        Column("route", lambda r: r["route"], width=24),
+        Column("carrier", lambda r: words.label(r["carrier"]), width=12),
+        Column("due_at", lambda r: r["due_at"], "datetime", 17),
+        Column("late_probability", lambda r: r["late_probability"], "percent", 12),
+        Column("owner_team", lambda r: words.label(r["owner_team"])),
+        Column(
+            "suggested_action",
+            lambda r: words.risk_action(r["risk_type"]),
+            width=40,
+        ),
+    ]
+
+
+def risk_sku_columns(words: Catalogue) -> list[Column]:
+    return [
+        Column("sku", lambda r: r["sku"], width=16),
+        Column("warehouse", lambda r: r["warehouse_id"], width=12),
+        Column("available", lambda r: r["available"], "int", 10),
+        Column("forecast_daily_demand", lambda r: r["forecast_daily_demand"], "number", 12),
+        Column("days_of_cover", lambda r: r["days_of_cover"], "number", 10),
+        Column("lead_time_days", lambda r: r["lead_time_days"], "number", 10),
+        Column("expected_stockout_date", lambda r: r["expected_stockout_date"], "date", 14),
+        Column("open_orders", lambda r: r["open_orders"], "int", 10),
+        Column("expected_orders", lambda r: r["expected_orders"], "number", 10),
+        Column("owner_team", lambda r: words.label(r["owner_team"])),
+        Column(
+            "suggested_action",
+            lambda r: words.risk_action(r["risk_type"]),
+            width=40,
+        ),
+    ]
+
+
+def risk_notes(report: MerchantWeek, words: Catalogue) -> list[str]:
+    """What the risk section says before its lists (or instead of them)."""
+    risk = report.risk
+    if not risk.scored:
+        return [words.text("risk_no_history")]
+    as_of = f"{risk.as_of:%Y-%m-%d %H:%M}"
+    if not risk.is_next_week:
+        return [words.text("risk_other_week", as_of=as_of)]
+    model = risk.model_version or "–"
+    return [words.text("risk_as_of", as_of=as_of, model=model), words.text("risk_note")]
+
+
+def risk_lists(
+    report: MerchantWeek, words: Catalogue
+) -> list[tuple[str, str, pd.DataFrame, list[Column], str]]:
+    """The risk section's lists: (name, title, rows, columns, what to say instead when
+    empty); none when there is no risk to show for the week after the report's."""
+    risk = report.risk
+    if not risk.scored or not risk.is_next_week:
+        return []
+    threshold = f"{LATE_RISK_THRESHOLD:.0%}"
+    return [
+        (
+            "risk_orders",
+            words.text("risk_orders", threshold=threshold),
+            risk.orders.rows,
+            risk_order_columns(words),
+            words.text("risk_no_orders", threshold=threshold)
+            if risk.orders.scored
+            else words.text("risk_orders_no_history"),
+        ),
+        (
+            "risk_skus",
+            words.text("risk_skus"),
+            risk.skus.rows,
+            risk_sku_columns(words),
+            words.text("risk_no_skus") if risk.skus.scored else words.text("risk_skus_no_history"),
+        ),
+    ]
+
+
 def glossary(words: Catalogue) -> pd.DataFrame:
     """Each KPI of the summary with what it counts, in the merchant's language."""
     keys = [key for key, _ in KPI_ROWS]
@@ -148,6 +228,8 @@ class _Formats:
         self.number = book.add_format({"num_format": "0.0"})
         self.percent = book.add_format({"num_format": "0.0%"})
         self.datetime = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.date = book.add_format({"num_format": "yyyy-mm-dd"})
+        self.subtitle = book.add_format({"bold": True, "font_size": 12})
         self.change_count = book.add_format({"num_format": "+#,##0;-#,##0;0"})
         # Rates change by percentage points; the cell holds points (2.0 for 10% → 12%).
         points = words.text("points")
@@ -197,6 +279,7 @@ def write_workbook(report: MerchantWeek, words: Catalogue, path: Path) -> dict[s
             words,
             formats,
         ),
+        **_write_risk_sheet(book, report, words, formats),
         "coverage": _write_sheet(
             book,
             words.text("sheet_coverage"),
@@ -302,6 +385,53 @@ def _write_summary(
     sheet.insert_chart(top + 16, 5, trend_chart)
 
 
+def _write_risk_sheet(
+    book: xlsxwriter.Workbook, report: MerchantWeek, words: Catalogue, formats: _Formats
+) -> dict[str, int]:
+    """At risk next week: a note on what the figures mean, then the merchant's top open
+    orders and SKUs at risk, each under its title. Returns the rows of each list."""
+    sheet = book.add_worksheet(words.text("sheet_risk"))
+    sheet.write_string(0, 0, words.text("sheet_risk"), formats.title)
+    row = 1
+    for note in risk_notes(report, words):
+        sheet.write_string(row, 0, note, formats.note)
+        row += 1
+    widths: dict[int, int] = {}
+    cell_formats = _cell_formats(formats)
+    counts = {"risk_orders": 0, "risk_skus": 0}
+    for name, title, frame, columns, empty in risk_lists(report, words):
+        row += 1
+        sheet.write_string(row, 0, title, formats.subtitle)
+        row += 1
+        records = frame.to_dict("records")
+        if not records:
+            sheet.write_string(row, 0, empty, formats.note)
+            row += 1
+            continue
+        _write_headers(sheet, row, [column.header for column in columns], words, formats)
+        for index, column in enumerate(columns):
+            widths[index] = max(widths.get(index, 0), column.width)
+        for record in records:
+            row += 1
+            for index, column in enumerate(columns):
+                _write_cell(sheet, row, index, column.value(record), column.kind, cell_formats)
+        counts[name] = len(records)
+        row += 1
+    for index, width in widths.items():
+        sheet.set_column(index, index, width)
+    return counts
+
+
+def _cell_formats(formats: _Formats) -> dict:
+    return {
+        "int": formats.int,
+        "number": formats.number,
+        "percent": formats.percent,
+        "datetime": formats.datetime,
+        "date": formats.date,
+    }
+
+
 def _write_sheet(
     book: xlsxwriter.Workbook,
     title: str,
@@ -321,12 +451,7 @@ def _write_sheet(
     if not records:
         sheet.write_string(1, 0, words.text("no_rows"), formats.note)
         return 0
-    cell_formats = {
-        "int": formats.int,
-        "number": formats.number,
-        "percent": formats.percent,
-        "datetime": formats.datetime,
-    }
+    cell_formats = _cell_formats(formats)
     for row_number, record in enumerate(records, start=1):
         for index, column in enumerate(columns):
             _write_cell(sheet, row_number, index, column.value(record), column.kind, cell_formats)
@@ -354,9 +479,7 @@ def _write_cell(
         return
     if kind == "text":
         sheet.write_string(row, column, str(value))
-    elif kind == "datetime":
-        sheet.write_datetime(
-            row, column, pd.Timestamp(value).to_pydatetime(), cell_formats["datetime"]
-        )
+    elif kind in ("datetime", "date"):
+        sheet.write_datetime(row, column, pd.Timestamp(value).to_pydatetime(), cell_formats[kind])
     else:
         sheet.write_number(row, column, float(value), cell_formats.get(kind))

@@ -15,11 +15,26 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from pipelines import catalogue, settings
-from pipelines.defs.partitions import WAREHOUSE_POOL
-from pipelines.defs.transformation.marts_export import export_marts
+from pipelines.defs.partitions import SPARK_POOL, WAREHOUSE_POOL
+from pipelines.defs.transformation.marts_export import export_marts, export_spark_marts
+from pipelines.defs.transformation.raw_parquet import export_raw_tables
 
 MANIFEST_PATH = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
 MARTS_FOLDER = "marts"
+RISK_MARTS = (dg.AssetKey("rpt_delivery_risk"), dg.AssetKey("rpt_stockout_risk"))
+# The engine dbt builds on (OEX_ENGINE), read once when the definitions load. DuckDB allows one
+# writing process, so its steps share the warehouse pool; on Spark the dbt build and the marts
+# export take the Spark pool instead (one build of the Spark tables at a time), and only the
+# steps that read or write the DuckDB file (ingestion, checks, the raw Parquet copy) wait for
+# the warehouse.
+ON_SPARK = settings.is_spark()
+BUILD_POOL = SPARK_POOL if ON_SPARK else WAREHOUSE_POOL
+LAKE_GROUP = "lake"
+
+
+def raw_parquet_key(table: str) -> dg.AssetKey:
+    """The Parquet copy of raw.<table> (the raw_parquet asset), a dbt source on Spark."""
+    return dg.AssetKey([LAKE_GROUP, "raw", table])
 
 
 class ManifestMissingError(FileNotFoundError):
@@ -50,6 +65,12 @@ class LayerTranslator(DagsterDbtTranslator):
     """Groups dbt assets by layer (staging, intermediate, marts, reference seeds); an exception
     rule carries its catalogue row: the owner team as its Dagster owner, family, kind and
     priority as tags."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        # on Spark the sources are the Parquet copy of raw, not the tables ingestion writes
+        if ON_SPARK and dbt_resource_props["resource_type"] == "source":
+            return raw_parquet_key(dbt_resource_props["name"])
+        return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
@@ -122,7 +143,7 @@ def dbt_build_args(config: DbtBuildConfig) -> list[str]:
 @dbt_assets(
     manifest=dbt_manifest_path(),
     dagster_dbt_translator=LayerTranslator(),
-    pool=WAREHOUSE_POOL,
+    pool=BUILD_POOL,
 )
 def order_exceptions_dbt(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
@@ -130,24 +151,35 @@ def order_exceptions_dbt(
     """dbt build: staging, the exception rules, handling and recurrence, the marts (the fact
     chain incremental by order); dbt tests run as asset checks."""
     settings.duckdb_temp_dir().mkdir(parents=True, exist_ok=True)
+    if ON_SPARK:
+        settings.spark_metastore_dir().parent.mkdir(parents=True, exist_ok=True)
     with dbt_environment():
         yield from dbt.cli(dbt_build_args(config), context=context).stream()
 
 
 @dg.asset(
     deps=[
-        get_asset_key_for_model([order_exceptions_dbt], name)
-        for name in mart_model_names(dbt_manifest_path())
+        *(
+            get_asset_key_for_model([order_exceptions_dbt], name)
+            for name in mart_model_names(dbt_manifest_path())
+        ),
+        # the risk marts, scored by Python assets (pipelines/defs/risk) into the same schema;
+        # they read and write the DuckDB warehouse, so a build on Spark does not wait for them
+        # (its export publishes the marts dbt built on Spark)
+        *([] if ON_SPARK else RISK_MARTS),
     ],
-    pool=WAREHOUSE_POOL,
+    pool=BUILD_POOL,
     kinds={"parquet"},
     group_name=MARTS_FOLDER,
 )
 def exported_marts() -> dg.MaterializeResult:
     """Every marts table written as one set to data/marts/builds/<build>/ and published whole
     by switching data/marts/current to it; the dashboard and the merchant reports read it
-    instead of the warehouse."""
-    rows = export_marts(settings.warehouse_path(), settings.marts_dir())
+    instead of the warehouse. On Spark the same files, from the Spark marts tables."""
+    if ON_SPARK:
+        rows = export_spark_marts(settings.spark_warehouse_dir(), settings.marts_dir())
+    else:
+        rows = export_marts(settings.warehouse_path(), settings.marts_dir())
     return dg.MaterializeResult(
         metadata={
             "marts_dir": dg.MetadataValue.path(str(settings.marts_dir())),
@@ -157,3 +189,39 @@ def exported_marts() -> dg.MaterializeResult:
             "rows_per_table": dg.MetadataValue.json(rows),
         }
     )
+
+
+def _raw_parquet_specs(manifest_path: Path) -> list[dg.AssetSpec]:
+    """One asset per dbt source: its Parquet copy, after the ingestion asset of its table (the
+    bookkeeping tables, which every ingestion writes, after them all)."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    sources = sorted((node["source_name"], node["name"]) for node in manifest["sources"].values())
+    ingested = [dg.AssetKey([domain, table]) for domain, table in sources if domain != "ingestion"]
+    return [
+        dg.AssetSpec(
+            raw_parquet_key(table),
+            deps=ingested if domain == "ingestion" else [dg.AssetKey([domain, table])],
+            group_name=LAKE_GROUP,
+            kinds={"parquet"},
+            description=f"raw.{table} as Parquet files, the dbt source on Spark.",
+        )
+        for domain, table in sources
+    ]
+
+
+@dg.multi_asset(specs=_raw_parquet_specs(dbt_manifest_path()), pool=WAREHOUSE_POOL)
+def raw_parquet() -> Iterator[dg.MaterializeResult]:
+    """The raw tables copied as Parquet files to <OEX_LAKE>/raw/<table>/, which the dbt build on
+    Spark reads (OEX_ENGINE=spark): a table's rows by the day they were ingested, and only
+    the days that changed since the last copy rewritten."""
+    exports = export_raw_tables(settings.warehouse_path(), settings.raw_parquet_dir())
+    for table, export in exports.items():
+        yield dg.MaterializeResult(
+            asset_key=raw_parquet_key(table),
+            metadata={
+                "rows": export.rows,
+                "files_written": dg.MetadataValue.json(export.files_written),
+                "files_removed": dg.MetadataValue.json(export.files_removed),
+                "path": dg.MetadataValue.path(str(settings.raw_parquet_dir() / table)),
+            },
+        )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -141,10 +142,68 @@ def export_marts(warehouse_path: Path, marts_dir: Path) -> dict[str, int]:
     """Write every marts table to a new build folder under marts_dir, then publish that folder
     as the current set; returns rows written per table. On any failure before the switch the
     half-written folder is removed and the previous set stays published."""
+    return _publish(marts_dir, lambda build: _write_build(warehouse_path, build))
+
+
+def spark_mart_folders(spark_warehouse: Path) -> dict[str, Path]:
+    """The folders of the marts tables a dbt build on Spark wrote (Spark keeps a managed
+    table of schema s in <spark.sql.warehouse.dir>/s.db/<table>/); never a table of dbt's own
+    working (`<model>__dbt_tmp`, `<model>__oex_next`)."""
+    schema = spark_warehouse / f"{MARTS_SCHEMA}.db"
+    if not schema.is_dir():
+        raise MartsExportError(f"No marts were built on Spark: {schema} does not exist.")
+    return {
+        folder.name: folder
+        for folder in sorted(schema.iterdir())
+        if folder.is_dir() and "__" not in folder.name and not folder.name.startswith((".", "_"))
+    }
+
+
+def _copy_spark_table(connection: duckdb.DuckDBPyConnection, folder: Path, target: Path) -> int:
+    """Write one Spark table's Parquet files as one file, with the types the DuckDB export
+    writes: Spark stores timestamps as instants (read back as `timestamp with time zone`),
+    the marts as naive UTC times."""
+    files = str(folder / "*.parquet")
+    relation = "read_parquet(?)"
+    described = connection.execute(f"describe select * from {relation}", [files]).fetchall()
+    columns = ", ".join(
+        f"cast({_quote(name)} as timestamp) as {_quote(name)}"
+        if data_type == "TIMESTAMP WITH TIME ZONE"
+        else _quote(name)
+        for name, data_type, *_ in described
+    )
+    path_literal = "'" + str(target).replace("'", "''") + "'"
+    connection.execute(
+        f"copy (select {columns} from {relation}) to {path_literal} (format parquet)", [files]
+    )
+    (count,) = connection.execute(f"select count(*) from {relation}", [files]).fetchone()
+    return int(count)
+
+
+def _write_spark_build(spark_warehouse: Path, build: Path) -> dict[str, int]:
+    connection = duckdb.connect(config=settings.duckdb_reader_config())
+    try:
+        connection.execute("set TimeZone = 'UTC'")  # the naive times are UTC
+        return {
+            name: _copy_spark_table(connection, folder, build / f"{name}.parquet")
+            for name, folder in spark_mart_folders(spark_warehouse).items()
+        }
+    finally:
+        connection.close()
+
+
+def export_spark_marts(spark_warehouse: Path, marts_dir: Path) -> dict[str, int]:
+    """export_marts for a build on Spark (OEX_ENGINE=spark): the same files, names, columns
+    and types, read from the marts tables' Parquet files in the Spark warehouse, published
+    the same way."""
+    return _publish(marts_dir, lambda build: _write_spark_build(spark_warehouse, build))
+
+
+def _publish(marts_dir: Path, write_build: Callable[[Path], dict[str, int]]) -> dict[str, int]:
     previous = _previous_build(marts_dir)
     build = _new_build_folder(marts_dir)
     try:
-        written = _write_build(warehouse_path, build)
+        written = write_build(build)
         _flush_to_disk(build)
         _switch_current(marts_dir, build)
     except Exception as error:

@@ -14,6 +14,7 @@ from pipelines.defs import automation, exports
 from pipelines.defs.automation.schedules import (
     daily_build_schedule,
     weekly_merchant_reports_schedule,
+    weekly_risk_model_schedule,
 )
 from pipelines.defs.partitions import DAILY_PARTITIONS, WAREHOUSE_POOL
 
@@ -32,13 +33,18 @@ def exported_marts() -> None:
     """Stand-in for the marts export."""
 
 
+@dg.asset(key="delivery_risk", pool=WAREHOUSE_POOL)
+def delivery_risk_model() -> None:
+    """Stand-in for the late-delivery model, retrained weekly."""
+
+
 @pytest.fixture(scope="module")
 def location() -> dg.Definitions:
-    stand_ins = dg.Definitions(assets=[orders_table, exported_marts])
+    stand_ins = dg.Definitions(assets=[orders_table, exported_marts, delivery_risk_model])
     return dg.Definitions.merge(stand_ins, exports.defs, automation.defs)
 
 
-def test_daily_build_runs_everything_but_the_merchant_reports(location) -> None:
+def test_daily_build_runs_everything_but_the_merchant_reports_and_the_model(location) -> None:
     job = location.resolve_job_def("daily_build")
     selected = job.asset_layer.selected_asset_keys
     assert selected == {dg.AssetKey(["orders", "orders"]), dg.AssetKey("exported_marts")}
@@ -48,6 +54,16 @@ def test_daily_build_runs_everything_but_the_merchant_reports(location) -> None:
 def test_weekly_job_runs_only_the_merchant_reports(location) -> None:
     job = location.resolve_job_def("weekly_merchant_reports")
     assert job.asset_layer.selected_asset_keys == {dg.AssetKey("merchant_reports")}
+
+
+def test_the_weekly_model_job_retrains_only_the_model_on_monday_morning(location) -> None:
+    job = location.resolve_job_def("weekly_risk_model")
+    assert job.asset_layer.selected_asset_keys == {dg.AssetKey("delivery_risk")}
+    assert (
+        weekly_risk_model_schedule.cron_schedule,
+        weekly_risk_model_schedule.execution_timezone,
+        weekly_risk_model_schedule.job_name,
+    ) == ("0 7 * * 1", "Asia/Shanghai", "weekly_risk_model")
 
 
 def test_schedules_run_in_shanghai_time_on_the_right_jobs() -> None:
@@ -95,6 +111,7 @@ def test_the_location_validates_with_the_schedules_and_sensor_listed(location) -
     assert {s.name for s in repository.schedule_defs} == {
         "daily_build_schedule",
         "weekly_merchant_reports_schedule",
+        "weekly_risk_model_schedule",
     }
     assert sorted(s.name for s in repository.sensor_defs) == [
         "check_results_after_failure",

@@ -36,6 +36,7 @@ def test_the_location_lists_the_schedules_sensors_and_jobs(dbt_manifest):
     assert {s.name: s.cron_schedule for s in repository.schedule_defs} == {
         "daily_build_schedule": "0 6 * * *",
         "weekly_merchant_reports_schedule": "0 8 * * 1",
+        "weekly_risk_model_schedule": "0 7 * * 1",
     }
     assert {s.execution_timezone for s in repository.schedule_defs} == {"Asia/Shanghai"}
     assert {s.name for s in repository.sensor_defs} == {
@@ -46,4 +47,5 @@ def test_the_location_lists_the_schedules_sensors_and_jobs(dbt_manifest):
     assert {job.name for job in repository.get_all_jobs()} >= {
         "daily_build",
         "weekly_merchant_reports",
+        "weekly_risk_model",
     }

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from report_weeks import LAST_WEEK, WEEK, WEEK_START_UTC
+from risk_fixture import LATE_PROBABILITIES, write_risk_marts
 from serving_contract import SERVING_CONTRACT
 
 FCT_ORDER_EXCEPTIONS_COLUMNS = SERVING_CONTRACT["fct_order_exceptions"]
@@ -50,6 +51,10 @@ class FixtureMerchant:
     def phone(self) -> str:
         return f"139{ord(self.prefix[0]):04d}{ord(self.prefix[1]):04d}"
 
+    def risk_order_id(self, number: int) -> str:
+        """An open order scored by the risk (not one of the week's exceptions)."""
+        return f"{self.prefix}R{number:03d}"
+
     @property
     def identifiers(self) -> set[str]:
         """Strings that only this merchant's files may contain."""
@@ -61,7 +66,8 @@ class FixtureMerchant:
             )
             for n in range(count)
         }
-        return orders | {self.merchant_id, self.phone, f"SKU-{self.prefix}"}
+        risky = {self.risk_order_id(n) for n in range(len(LATE_PROBABILITIES))}
+        return orders | risky | {self.merchant_id, self.phone, f"SKU-{self.prefix}"}
 
 
 MERCHANTS = [
@@ -242,6 +248,7 @@ def write_marts(folder: Path, merchants: list[FixtureMerchant]) -> pd.DataFrame:
     pd.DataFrame(coverage, columns=SERVING_CONTRACT["rpt_exception_coverage"]).to_parquet(
         folder / "rpt_exception_coverage.parquet", index=False
     )
+    write_risk_marts(folder, merchants)
     return exceptions
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from report_weeks import LAST_WEEK, WEEK, WEEK_START_UTC
+from risk_fixture import HOSTILE_ROUTE, LATE_PROBABILITIES, STOCK
 
 from pipelines.defs.exports.reports import export_week
 
@@ -48,9 +49,16 @@ def test_each_merchant_file_holds_only_that_merchants_orders(
         foreign = set().union(
             *(other.identifiers for other in fixture_merchants if other is not merchant)
         )
+        # the risk section: its own open orders from 30% and SKUs at risk, nobody else's
+        risky = {merchant.risk_order_id(n) for n, p in enumerate(LATE_PROBABILITIES) if p >= 0.3}
+        short = {
+            f"SKU-{merchant.prefix}-{n}" for n, (cover, lead, _) in enumerate(STOCK) if cover < lead
+        }
         for path in files:
             text = file_text(path)
             assert {order for order in own_orders if order not in text} == set(), path
+            assert {found for found in risky | short if found not in text} == set(), path
+            assert merchant.risk_order_id(3) not in text  # 12%: below what a report lists
             assert {found for found in foreign if found in text} == set(), path
 
 
@@ -61,7 +69,15 @@ def test_workbook_summary_compares_the_week_with_last_week(
 
     folder = merchant_folders(data_folders["exports"])["MQX01"]
     book = openpyxl.load_workbook(next(folder.glob("*.xlsx")))
-    assert book.sheetnames == ["概览", "本周异常", "重复问题", "处理建议", "判断覆盖", "指标说明"]
+    assert book.sheetnames == [
+        "概览",
+        "本周异常",
+        "重复问题",
+        "处理建议",
+        "下周风险",
+        "判断覆盖",
+        "指标说明",
+    ]
     summary = {row[0]: row[1:4] for row in book["概览"].iter_rows(values_only=True) if row[0]}
     # 6 exceptions on 60 orders this week against 4 on 40 last week (see conftest).
     assert summary["订单量"] == (60, 40, 20)
@@ -108,6 +124,7 @@ def test_language_follows_the_merchant_configuration(marts, data_folders, langua
         "Exceptions",
         "Recurring issues",
         "Suggested actions",
+        "At risk next week",
         "Coverage",
         "Definitions",
     ]
@@ -184,6 +201,8 @@ def test_manifest_lists_every_file_with_its_rows_and_checksum(
         "exceptions": 6,
         "recurring_issues": 2,
         "suggested_actions": 3,
+        "risk_orders": 3,
+        "risk_skus": 2,
         "coverage": 0,
     }
     assert rows["MZK03"]["exceptions"] == 4
@@ -334,3 +353,137 @@ def test_the_coverage_sheet_names_the_types_that_could_not_judge_every_order(
     assert rows[1][:5] == ("缺货", "库存异常", 60, 0, 0)
     other = openpyxl.load_workbook(next(folders["MBH02"].glob("*.xlsx")))
     assert len(list(other["Coverage"].iter_rows(values_only=True))) == 1 + 1 + 1  # no row
+
+
+def _risk_rows(sheet) -> dict[str, list[dict]]:
+    """The risk sheet's lists, by their title's first words: rows as header -> value."""
+    lists: dict[str, list[dict]] = {}
+    rows = list(sheet.iter_rows(values_only=True))
+    for number, row in enumerate(rows):
+        title = row[0]
+        if (
+            isinstance(title, str)
+            and number + 1 < len(rows)
+            and rows[number + 1][0]
+            in (
+                "订单号",
+                "SKU",
+                "Order",
+            )
+        ):
+            header = [cell for cell in rows[number + 1] if cell]
+            body = []
+            for values in rows[number + 2 :]:
+                if not values[0] or values[1] is None:
+                    break
+                body.append(dict(zip(header, values, strict=False)))
+            lists[title] = body
+    return lists
+
+
+def test_the_risk_sheet_lists_the_merchants_own_orders_and_skus_most_at_risk_first(
+    marts, data_folders, fixture_merchants, languages_file
+) -> None:
+    from pipelines import catalogue
+
+    export_week(WEEK, languages_file=languages_file)
+
+    merchant = fixture_merchants[0]  # MQX01 reads zh-CN
+    folder = merchant_folders(data_folders["exports"])[merchant.merchant_id]
+    book = openpyxl.load_workbook(next(folder.glob("*.xlsx")))
+    sheet = book["下周风险"]
+    notes = [row[0] for row in sheet.iter_rows(max_row=3, values_only=True) if row[0]]
+    # when and with which model, and what a probability means, before the lists
+    assert "2026-11-16 10:00" in notes[1] and "hgb-test" in notes[1] and "ets-test" in notes[1]
+    assert "校准" in notes[2]
+    lists = _risk_rows(sheet)
+    orders, skus = lists["可能逾期的订单（逾期概率 ≥ 30%）"], lists["补货到达前可能卖完的 SKU"]
+    # 82%, 45%, 31%; the 12% order is not listed
+    assert [row["订单号"] for row in orders] == [
+        merchant.risk_order_id(1),
+        merchant.risk_order_id(0),
+        merchant.risk_order_id(2),
+    ]
+    assert [row["逾期概率"] for row in orders] == [0.82, 0.45, 0.31]
+    handoff = catalogue.exception_types()["late_handoff"]
+    assert orders[0]["可能发生的异常"] == handoff.names["zh-CN"]
+    # what the merchant can do: the action of the cause, in Chinese; the internal handling
+    # guideline the mart carries stays internal, as everywhere in the file
+    causes = catalogue.root_causes()
+    assert orders[0]["建议措施"] == causes[handoff.root_cause].actions["zh-CN"]
+    assert orders[0]["负责团队"] == "仓库" and orders[1]["快递公司"] == "中通"
+    # SKUs that run out before replenishment, most expected impact first
+    assert [row["SKU"] for row in skus] == ["SKU-QX-1", "SKU-QX-0"]
+    assert skus[0]["可售天数"] == 1.5 and skus[0]["补货周期（天）"] == 5
+    assert skus[0]["建议措施"] == causes["replenishment_policy"].actions["zh-CN"]
+    guidelines = {
+        text for kind in catalogue.exception_types().values() for text in kind.guidelines.values()
+    }
+    assert not {text for text in guidelines if text in file_text(next(folder.glob("*.xlsx")))}
+    # a route that is a formula in the partner's export stays text in the merchant's file
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == HOSTILE_ROUTE]
+    assert cells and all(cell.data_type == "s" for cell in cells)
+
+
+def test_the_html_risk_section_is_translated_and_shows_data_as_text(
+    marts, data_folders, languages_file
+) -> None:
+    from pipelines import catalogue
+
+    export_week(WEEK, languages_file=languages_file)
+
+    folder = merchant_folders(data_folders["exports"])["MBH02"]  # reads English
+    html = next(folder.glob("*.html")).read_text(encoding="utf-8")
+    section = _between(html, "<h2 id='risk'>", "<h2>")
+    assert section.startswith("At risk next week</h2>")
+    assert "<h3>Orders likely to be late (late probability 30% or more)</h3>" in section
+    assert "<h3>SKUs likely to sell out before replenishment arrives</h3>" in section
+    assert "BHR001" in section and "BHR003" not in section
+    assert "<td class='number'>82.0%</td>" in section
+    assert "Escalate the parcel" not in section  # the internal guideline stays internal
+    assert catalogue.root_causes()["carrier_capacity"].actions["en"] in section
+    assert "<img" not in section and "&lt;img src=x onerror=alert(1)&gt;" in section
+
+
+def test_without_risk_marts_the_section_says_there_is_not_enough_history(
+    marts, data_folders, languages_file
+) -> None:
+    for name in ("rpt_delivery_risk", "rpt_stockout_risk"):
+        (data_folders["marts"] / f"{name}.parquet").unlink()
+
+    export_week(WEEK, languages_file=languages_file)
+
+    folders = merchant_folders(data_folders["exports"])
+    book = openpyxl.load_workbook(next(folders["MQX01"].glob("*.xlsx")))
+    notes = [row[0] for row in book["下周风险"].iter_rows(values_only=True) if row[0]]
+    assert notes == [
+        "下周风险",
+        "历史数据还不够，暂时无法评估下周风险；积累约四周结果已知的订单后，报告会给出。",
+    ]
+    html = next(folders["MBH02"].glob("*.html")).read_text(encoding="utf-8")
+    assert "Not enough history yet to tell next week&#x27;s risk" in html
+
+
+def test_empty_risk_marts_and_an_older_week_show_no_risk_list(
+    marts, data_folders, languages_file
+) -> None:
+    import pandas as pd
+
+    # a week whose next week is past does not carry today's risk
+    export_week(LAST_WEEK, languages_file=languages_file)
+    manifest = json.loads(
+        (data_folders["exports"] / LAST_WEEK / "manifest.json").read_text(encoding="utf-8")
+    )
+    assert {entry["rows"]["risk_orders"] for entry in manifest["files"]} == {0}
+    html = next((data_folders["exports"] / LAST_WEEK).rglob("*MBH02/*.html")).read_text("utf-8")
+    assert "which is not the week after this report&#x27;s week" in html
+
+    # a build without enough history writes the marts empty
+    path = data_folders["marts"] / "rpt_delivery_risk.parquet"
+    pd.read_parquet(path).iloc[0:0].to_parquet(path, index=False)
+    export_week(WEEK, languages_file=languages_file)
+    folder = merchant_folders(data_folders["exports"])["MQX01"]
+    lists = _risk_rows(openpyxl.load_workbook(next(folder.glob("*.xlsx")))["下周风险"])
+    assert list(lists) == ["补货到达前可能卖完的 SKU"]  # the SKUs are still scored
+    text = file_text(next(folder.glob("*.html")))
+    assert "历史数据还不够，暂时无法评估订单逾期风险。" in text

@@ -128,8 +128,8 @@ measured as (
 final as (
     select
         *,
-        handling_seconds / 3600.0 as handling_hours,
-        response_seconds / 3600.0 as response_hours,
+        {{ seconds_to_hours('handling_seconds') }} as handling_hours,
+        {{ seconds_to_hours('response_seconds') }} as response_hours,
         coalesce(response_seconds <= sla_hours * 3600, false) as is_within_sla,
         resolved_at is null as is_open,
         resolved_at is null

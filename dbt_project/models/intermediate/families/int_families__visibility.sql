@@ -16,7 +16,7 @@ delays as (
     select
         exceptions.family,
         greatest(
-            ceil({{ elapsed_seconds('exceptions.placed_at', 'exceptions.detected_at') }} / 3600.0), 0
+            ceil({{ elapsed_hours('exceptions.placed_at', 'exceptions.detected_at') }}), 0
         ) as delay_hours
     from exceptions
     cross join run

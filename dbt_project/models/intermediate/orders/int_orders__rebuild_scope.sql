@@ -106,11 +106,11 @@ previous_skus as (
 ),
 
 changed_skus as (
-    select * exclude (_source_file, _source_line, _file_hash, _ingested_at, is_new)
+    select {{ star_except(['_source_file', '_source_line', '_file_hash', '_ingested_at', 'is_new']) }}
     from sku_rows
     where is_new
     except
-    select * exclude (_source_file, _source_line, _file_hash, _ingested_at, is_new)
+    select {{ star_except(['_source_file', '_source_line', '_file_hash', '_ingested_at', 'is_new']) }}
     from previous_skus
 ),
 

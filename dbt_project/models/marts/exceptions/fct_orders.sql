@@ -28,8 +28,9 @@ exceptions_per_order as (
     select
         order_id,
         count(*) as exception_count,
-        sum(case when kind = 'failure' then 1 else 0 end) as failure_count,
-        sum(case when kind = 'special_request' then 1 else 0 end) as special_request_count
+        -- counts, bigint on every engine (DuckDB sums integers to a 128-bit integer)
+        count(case when kind = 'failure' then 1 end) as failure_count,
+        count(case when kind = 'special_request' then 1 end) as special_request_count
     from exceptions
     group by order_id
 ),

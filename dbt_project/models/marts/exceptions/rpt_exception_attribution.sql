@@ -14,7 +14,7 @@ final as (
         exceptions_last_week,
         change,
         contribution_share,
-        contribution_rank as rank
+        cast(contribution_rank as bigint) as rank  -- Spark ranks as int, DuckDB as bigint
     from changes
     where group_type = 'family'
 )

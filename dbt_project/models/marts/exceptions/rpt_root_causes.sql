@@ -75,16 +75,28 @@ top_driver as (
     ) = 1
 ),
 
+-- each sub-type's exceptions per root cause and week (counted here, not in the window below:
+-- Spark rejects an aggregate in a QUALIFY's ordering)
+type_counts as (
+    select
+        week,
+        root_cause,
+        exception_type,
+        suggested_action,
+        count(*) as exceptions
+    from exceptions
+    group by week, root_cause, exception_type, suggested_action
+),
+
 -- the action of the sub-type that contributes most exceptions to the root cause this week
 top_action as (
     select
         week,
         root_cause,
         suggested_action
-    from exceptions
-    group by week, root_cause, exception_type, suggested_action
+    from type_counts
     qualify row_number() over (
-        partition by week, root_cause order by count(*) desc, exception_type
+        partition by week, root_cause order by exceptions desc, exception_type asc
     ) = 1
 ),
 

@@ -47,9 +47,9 @@ day_ages as (
         days.week,
         days.placed_date,
         days.orders,
-        {{ elapsed_seconds(
+        {{ elapsed_hours(
             to_utc_time(dbt.dateadd('hour', 12, 'cast(days.placed_date as ' ~ dbt.type_timestamp() ~ ')')),
-            'run.as_of') }} / 3600.0 as age_hours
+            'run.as_of') }} as age_hours
     from days
     cross join run
 ),

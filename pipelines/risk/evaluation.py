@@ -1,0 +1,115 @@
+"""`oex evaluate`, risk part: how the risk scores did on the last weeks, as known at the time.
+
+Both risks are replayed on a time split: each moment scored sees only what had happened by
+then (the features, and for the model, the verdicts it trains on); what happened after is
+only used to grade it. Written to data/reports/risk.json.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+
+from pipelines import settings
+from pipelines.risk import delivery, stockout
+
+STOCK_HORIZON_DAYS = 7  # "out of stock within 7 days"
+SCORED_DAYS = 14  # the last two weeks whose outcomes are in
+
+
+class WarehouseBusyError(RuntimeError):
+    """A build holds the warehouse: the replay must wait for it."""
+
+
+def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    if not warehouse.exists():
+        raise FileNotFoundError(f"{warehouse} does not exist: run `oex run` (or `make pipeline`).")
+    try:
+        connection = duckdb.connect(
+            str(warehouse), read_only=True, config=settings.duckdb_reader_config()
+        )
+    except duckdb.IOException as error:
+        raise WarehouseBusyError(
+            f"{warehouse} is held by a running build; evaluate once it has finished."
+        ) from error
+    connection.execute("set enable_progress_bar = false")  # a session option
+    return connection
+
+
+def stock_days(connection: duckdb.DuckDBPyConnection) -> list:
+    """The days scored for stock-outs: SCORED_DAYS days ending STOCK_HORIZON_DAYS before the
+    data ends, so each has its seven days of outcome."""
+    (end,) = connection.execute("select as_of from intermediate.int_run_as_of").fetchone()
+    last = end - timedelta(days=STOCK_HORIZON_DAYS)
+    return [last - timedelta(days=offset) for offset in range(SCORED_DAYS - 1, -1, -1)]
+
+
+def evaluate_risk(warehouse: Path | None = None, reports_dir: Path | None = None) -> dict:
+    """Replay both risks on the last weeks and write risk.json."""
+    connection = _connect(warehouse or settings.warehouse_path())
+    try:
+        report = {
+            "late_delivery": _or_not_enough_history(lambda: delivery.backtest(connection)),
+            "stock_out": _or_not_enough_history(
+                lambda: stockout.backtest_stockout(connection, stock_days(connection))
+            ),
+        }
+    finally:
+        connection.close()
+    reports_dir = reports_dir or settings.reports_dir()
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    path = reports_dir / "risk.json"
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    print(format_summary(report))
+    print(f"written: {path}")
+    return report
+
+
+def _or_not_enough_history(replay) -> dict:
+    """The replay's figures, or why there are none (a sample shorter than the replay needs is
+    not an error of the evaluation)."""
+    try:
+        return replay()
+    except ValueError as error:
+        return {"not_enough_history": str(error)}
+
+
+def _number(value, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def format_summary(report: dict) -> str:
+    late = report["late_delivery"]
+    stock = report["stock_out"]
+    lines = []
+    if "not_enough_history" in late:
+        lines.append(f"late delivery: not scored: {late['not_enough_history']}")
+    else:
+        lines += _late_lines(late)
+    if "not_enough_history" in stock:
+        lines.append(f"stock-out: not scored: {stock['not_enough_history']}")
+    else:
+        lines.append(
+            f"stock-out within 7 days: precision {_number(stock['precision'])}, recall "
+            f"{_number(stock['recall'])}, median lead time "
+            f"{_number(stock.get('median_lead_time_hours'), 1)} h"
+        )
+    return "\n".join(lines)
+
+
+def _late_lines(late: dict) -> list[str]:
+    lines = [f"{'late delivery':16} {'roc_auc':>8} {'top 5%':>8} {'brier':>8} {'calib.':>8}"]
+    for name in ("model", "baseline"):
+        row = late[name]
+        lines.append(
+            f"  {name:14} {_number(row['roc_auc']):>8} {_number(row['precision_at_top_5pct']):>8}"
+            f" {_number(row['brier'], 4):>8} {_number(row['calibration_error'], 4):>8}"
+        )
+    lines.append(
+        f"  median lead time {_number(late['median_lead_time_hours'], 1)} h "
+        f"({late['flagged_before']} of {late['late_orders']} late orders flagged before)"
+    )
+    return lines

@@ -1,0 +1,654 @@
+"""Stock-out risk: which (warehouse, SKU) will run out before a replenishment can arrive.
+
+For each item, as known at a moment (the "as of", UTC):
+
+- demand: a seasonal model of each warehouse's daily units (Holt-Winters exponential
+  smoothing from statsmodels: damped additive trend, multiplicative weekly season), fitted on
+  the last HISTORY_DAYS complete days, split over the warehouse's SKUs by each one's share of
+  the last SHARE_DAYS days (top-down: one SKU sells too few units a day to show a weekly
+  rhythm of its own, its warehouse does). A promotion day in the history is a one-off, not
+  the new level: days above PROMOTION_CAP times the window's median count as the median.
+- available: the latest snapshot counted by the as-of day (00:00 local), less the units
+  ordered since that count.
+- days of cover: when the forecast demand from the as-of on uses up what is available.
+- lead time: seed replenishment_lead_times, the warehouse's default row or the SKU's own.
+- the next replenishment: no input carries purchase orders, but the counts show each item's
+  rhythm: a replenishment arrived where the next morning's count exceeds this morning's less
+  the day's orders, and the level the item stood at a lead time before each arrival is the
+  level its merchant reorders at. Once the running cycle has fallen to that level, its
+  replenishment is due a lead time after that night; before, a lead time after the forecast
+  brings it there; with no arrival seen yet, a lead time after tonight.
+- at risk: the cover ends before that replenishment arrives, and within the horizon
+  (HORIZON_DAYS).
+
+Only what was known at the as-of is read: snapshots counted by then, lines of orders placed
+before it, events before it. The fit is deterministic (no random draw anywhere), so the same
+as-of gives the same scores whatever was loaded later.
+
+What it cannot see: a replenishment that comes off the item's rhythm (an extra order, one
+arriving late, one received during the as-of day, before the next count), and a promotion
+ahead (the model knows no calendar), so demand before a peak is underestimated.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from pipelines import settings
+
+HORIZON_DAYS = 7
+HISTORY_DAYS = 56
+SHARE_DAYS = 28
+SEASON_DAYS = 7
+PROMOTION_CAP = 1.5
+OPEN_ORDER_DAYS = 30  # an order still unallocated after this long is not waiting for stock
+# An item's exception this long after its previous one is a new run-out, not the same one.
+NEW_STOCKOUT_GAP = timedelta(hours=72)
+MODEL_VERSION = (
+    f"topdown-holtwinters-v1(trend=add damped, season=mul {SEASON_DAYS}d, "
+    f"history={HISTORY_DAYS}d, days over {PROMOTION_CAP:g}x median as median, "
+    f"sku share={SHARE_DAYS}d, reorder level=median of arrivals seen, horizon={HORIZON_DAYS}d)"
+)
+ITEM = ["warehouse_id", "sku"]
+COLUMNS = [
+    "warehouse_id",
+    "sku",
+    "merchant_id",
+    "merchant_name",
+    "available",
+    "forecast_daily_demand",
+    "days_of_cover",
+    "lead_time_days",
+    "expected_stockout_date",
+    "is_at_risk",
+    "open_orders",
+    "expected_orders",
+    "expected_impact",
+    "suggested_action_zh",
+    "suggested_action_en",
+    "owner_team",
+    "model_version",
+    "features_as_of",
+]
+TABLES = (
+    "stg_orders__orders",
+    "stg_orders__order_lines",
+    "stg_orders__order_events",
+    "stg_stock__stock_snapshots",
+    "stg_stock__skus",
+    "replenishment_lead_times",
+    "exception_catalogue",
+    "int_exception__out_of_stock",
+)
+# Where dbt builds each layer; a table found elsewhere (another target's schema names) is
+# taken from whichever schema holds it.
+PREFERRED_SCHEMAS = ("staging", "intermediate", "reference", "marts")
+
+
+def stockout_risk(connection: duckdb.DuckDBPyConnection, as_of: datetime | date) -> pd.DataFrame:
+    """Every (warehouse, SKU) counted by `as_of`, with its cover, lead time and risk, most
+    urgent first.
+
+    expected_orders: orders expected from the as-of until the next replenishment arrives (see
+    the module's doc). expected_impact: of those, the orders expected to find no stock, that
+    is the expected orders short (units already owed included), not orders x probability:
+    the cover gives a date, not a probability.
+    """
+    tables = find_tables(connection)
+    moment = utc_moment(as_of)
+    static = _StaticInputs.read(connection, tables)
+    return _score(connection, tables, static, moment)
+
+
+def backtest_stockout(
+    connection: duckdb.DuckDBPyConnection, as_of_days: list[datetime | date]
+) -> dict:
+    """Replay the risk at each as-of, as known then, against the out_of_stock exceptions of
+    the HORIZON_DAYS after it.
+
+    A pair (as-of, item) is predicted positive when the item is at risk; it is positive when
+    an out_of_stock exception of that SKU from that warehouse is detected within the horizon.
+    Lead time: for each run-out in the scored span (an item's first exception after 72 h
+    without one), the hours from the first as-of that flagged it (within the horizon before)
+    to the exception.
+    """
+    tables = find_tables(connection)
+    static = _StaticInputs.read(connection, tables)
+    moments = sorted({utc_moment(day) for day in as_of_days})
+    flags = pd.concat(
+        [_score(connection, tables, static, moment) for moment in moments], ignore_index=True
+    )
+    exceptions = _out_of_stock_exceptions(connection, tables)
+    pairs = _label(flags, exceptions)
+    return _measure(pairs, flags, exceptions, moments)
+
+
+def utc_moment(as_of: datetime | date) -> datetime:
+    """A naive UTC datetime; a date means its 00:00 in the reporting time zone."""
+    if isinstance(as_of, datetime):
+        if as_of.tzinfo is not None:
+            return as_of.astimezone(UTC).replace(tzinfo=None)
+        return as_of
+    local = datetime.combine(as_of, time(), ZoneInfo(settings.reporting_timezone()))
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def find_tables(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each table this module reads, qualified by the schema that holds it."""
+    rows = connection.execute(
+        "select table_name, table_schema from information_schema.tables "
+        "where table_name in (select unnest($names::varchar[]))",
+        {"names": list(TABLES)},
+    ).fetchall()
+    found: dict[str, str] = {}
+    for name, schema in sorted(rows, key=lambda row: _schema_rank(row[1])):
+        found.setdefault(name, f'"{schema}"."{name}"')
+    missing = sorted(set(TABLES) - set(found))
+    if missing:
+        raise LookupError(f"the warehouse has no {', '.join(missing)}: run `oex run` first")
+    return found
+
+
+def _schema_rank(schema: str) -> int:
+    return PREFERRED_SCHEMAS.index(schema) if schema in PREFERRED_SCHEMAS else len(TABLES)
+
+
+class _StaticInputs:
+    """The seeds: lead times and the catalogue's out_of_stock row (configuration, not events)."""
+
+    def __init__(self, lead_times: pd.DataFrame, action: dict[str, str]):
+        self.lead_times = lead_times
+        self.action = action
+
+    @classmethod
+    def read(cls, connection, tables: dict[str, str]) -> _StaticInputs:
+        lead_times = connection.execute(
+            f"select trim(warehouse_id) as warehouse_id, nullif(trim(sku), '') as sku, "
+            f"lead_time_days from {tables['replenishment_lead_times']}"
+        ).df()
+        row = connection.execute(
+            f"select action_zh, action_en, owner_team from {tables['exception_catalogue']} "
+            "where exception_type = 'out_of_stock'"
+        ).fetchone()
+        action = dict(
+            zip(("action_zh", "action_en", "owner_team"), row or (None,) * 3, strict=True)
+        )
+        return cls(lead_times, action)
+
+    def lead_time_of(self, items: pd.DataFrame) -> pd.Series:
+        """The SKU's own row, else its warehouse's default; None when the seed has neither."""
+        by_sku = self.lead_times.dropna(subset=["sku"])
+        default = self.lead_times[self.lead_times.sku.isna()][["warehouse_id", "lead_time_days"]]
+        merged = (
+            items[ITEM]
+            .merge(by_sku, on=ITEM, how="left")
+            .merge(default, on="warehouse_id", how="left", suffixes=("", "_default"))
+        )
+        return merged.lead_time_days.fillna(merged.lead_time_days_default).to_numpy()
+
+
+def _local(moment: datetime) -> datetime:
+    zone = ZoneInfo(settings.reporting_timezone())
+    return moment.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+
+
+def _utc_of_local(local: datetime) -> datetime:
+    zone = ZoneInfo(settings.reporting_timezone())
+    return local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+
+
+def _score(connection, tables, static: _StaticInputs, moment: datetime) -> pd.DataFrame:
+    local_now = _local(moment)
+    today = local_now.date()
+    items = _stock_at(connection, tables, moment, today)
+    daily = _daily_units(connection, tables, moment, today)
+    warehouse_forecast = {
+        warehouse: forecast_units(series, HORIZON_DAYS + _longest(static.lead_times) + 1)
+        for warehouse, series in _warehouse_series(daily, today).items()
+    }
+    elapsed = _share_of_day_elapsed(connection, tables, moment, local_now)
+    items = items.merge(_sku_shares(daily, today), on=ITEM, how="left")
+    items["share"] = items.share.fillna(0.0)
+    items["orders_per_unit"] = items.orders_per_unit.fillna(_overall_orders_per_unit(daily))
+    items["lead_time_days"] = static.lead_time_of(items)
+    demand = _item_forecast(items, warehouse_forecast, elapsed)
+    available = items.available.to_numpy(float)
+    cover = _days_of_cover(available, demand)
+    lead = items.lead_time_days.fillna(HORIZON_DAYS).to_numpy(float)
+    rhythm = _replenishment_rhythm(connection, tables, items, daily, today)
+    until_stock = _days_until_replenishment(rhythm, available, demand, lead, local_now)
+    expected_units = _demand_within(demand, until_stock)
+    items["forecast_daily_demand"] = demand[:, 1 : HORIZON_DAYS + 1].mean(axis=1)
+    items["days_of_cover"] = cover
+    items["expected_stockout_date"] = [
+        None if np.isnan(days) else (local_now + timedelta(days=float(days))).date()
+        for days in cover
+    ]
+    items["open_orders"] = _open_orders(connection, tables, moment, items)
+    items["expected_orders"] = expected_units * items.orders_per_unit
+    items["expected_impact"] = np.maximum(expected_units - available, 0) * items.orders_per_unit
+    items["is_at_risk"] = (cover < until_stock) & (cover <= HORIZON_DAYS)
+    items["suggested_action_zh"] = static.action["action_zh"]
+    items["suggested_action_en"] = static.action["action_en"]
+    items["owner_team"] = static.action["owner_team"]
+    items["model_version"] = MODEL_VERSION
+    items["features_as_of"] = pd.Timestamp(moment)
+    items = items.sort_values(
+        ["is_at_risk", "expected_impact", "days_of_cover", "warehouse_id", "sku"],
+        ascending=[False, False, True, True, True],
+        kind="stable",
+        na_position="last",
+    )
+    return items[COLUMNS].reset_index(drop=True)
+
+
+SNAPSHOT_HISTORY = """
+select warehouse_id, sku, snapshot_date, available
+from {snapshots}
+where snapshot_date between $first and $today
+"""
+
+
+def _replenishment_rhythm(connection, tables, items, daily, today: date) -> dict[str, np.ndarray]:
+    """What each item's counts say about how it is replenished: a replenishment arrived on a
+    day the next morning's count exceeds this morning's less the day's orders. The level the
+    merchant reorders at is the item's level on the night a lead time before such an arrival
+    (the median over the arrivals seen); the reorder of the running cycle is the first night
+    since the last arrival that ended at or below that level."""
+    days = pd.date_range(today - timedelta(days=HISTORY_DAYS), today, freq="D").date
+    counts = connection.execute(
+        SNAPSHOT_HISTORY.format(snapshots=tables["stg_stock__stock_snapshots"]),
+        {"first": days[0], "today": today},
+    ).df()
+    counts["snapshot_date"] = pd.to_datetime(counts.snapshot_date).dt.date
+    morning = _matrix(counts, items, days, "snapshot_date", "available", np.nan)
+    taken = _matrix(daily, items, days, "day", "units", 0.0)
+    brought = morning[:, 1:] - morning[:, :-1] + taken[:, :-1]  # per complete day
+    arrived = np.nan_to_num(brought, nan=0.0) > 0
+    lead = items.lead_time_days.fillna(HORIZON_DAYS).to_numpy(int)
+    reorder_level = np.full(len(items), np.nan)
+    last_arrival = np.full(len(items), -1)
+    for row, arrival_days in enumerate(arrived):
+        seen = np.flatnonzero(arrival_days)
+        if not len(seen):
+            continue
+        last_arrival[row] = seen[-1]
+        ordered = seen[seen - lead[row] >= 0] - lead[row]
+        if len(ordered):
+            reorder_level[row] = np.nanmedian(morning[row, ordered + 1])
+    night_level = morning[:, 1:]  # the level each complete day ended at
+    since = np.arange(len(days) - 1)[None, :] > last_arrival[:, None]
+    below = since & (night_level <= reorder_level[:, None])
+    reordered = np.where(below.any(axis=1), below.argmax(axis=1), -1)
+    return {
+        "reorder_level": reorder_level,
+        # days before today of the night that reordered (0: tonight), -1 if none yet
+        "reordered_days_ago": np.where(reordered >= 0, len(days) - 1 - reordered, -1),
+    }
+
+
+def _matrix(frame, items, days, day_column, value_column, missing) -> np.ndarray:
+    """(item, day) values of a long frame, in the order of `items` and `days`."""
+    table = frame.pivot_table(
+        index=ITEM, columns=day_column, values=value_column, aggfunc="sum"
+    ).reindex(columns=list(days))
+    table = table.reindex(pd.MultiIndex.from_frame(items[ITEM]))
+    return table.to_numpy(float, na_value=missing)
+
+
+def _days_until_replenishment(rhythm, available, demand, lead, local_now: datetime) -> np.ndarray:
+    """Days from the as-of until the next replenishment is in: the one the running cycle
+    ordered (a lead time after that night, about midday), else one ordered when the forecast
+    brings the item to its reorder level, else one ordered tonight. One that should have been
+    counted already and was not is late, and when it comes nobody knows: as if ordered now."""
+    clock = (local_now - datetime.combine(local_now.date(), time())) / timedelta(days=1)
+    level = rhythm["reorder_level"]
+    days_ago = rhythm["reordered_days_ago"]
+    known = ~np.isnan(level)
+    ordered = known & ((days_ago >= 0) | (available <= level))
+    # ordered on the night `days_ago` days before today (0: tonight), due at midday
+    running = np.where(days_ago >= 0, lead + 0.5 - days_ago - clock, lead + 1.5 - clock)
+    # due before the last count and not in it: late
+    running = np.where(running < -0.5, lead, np.maximum(running, 0.0))
+    reach_level = _days_of_cover(np.where(known, available - level, 0.0), demand)
+    later = np.nan_to_num(reach_level, nan=HORIZON_DAYS * 4) + lead + 0.5
+    return np.where(ordered, running, np.where(known, later, lead))
+
+
+def _longest(lead_times: pd.DataFrame) -> int:
+    return int(lead_times.lead_time_days.max()) if len(lead_times) else HORIZON_DAYS
+
+
+STOCK_AT = """
+with
+
+snapshots as (
+    select warehouse_id, sku, snapshot_date, available
+    from {snapshots}
+    where snapshot_date <= $today
+    qualify row_number() over (partition by warehouse_id, sku order by snapshot_date desc) = 1
+),
+
+taken_since as (
+    -- units ordered after the count (00:00 local of its day) and before the as-of
+    select snapshots.warehouse_id, snapshots.sku, sum(lines.quantity) as units
+    from snapshots
+    inner join {orders} as orders
+        on orders.warehouse_id = snapshots.warehouse_id
+        and orders.placed_at >= timezone('UTC', timezone($zone, snapshots.snapshot_date::timestamp))
+        and orders.placed_at < $as_of
+    inner join {lines} as lines
+        on lines.order_id = orders.order_id and lines.sku = snapshots.sku
+    group by all
+),
+
+merchant_names as (
+    select merchant_id, arg_max(merchant_name, placed_at) as merchant_name
+    from {orders}
+    where placed_at < $as_of
+    group by merchant_id
+)
+
+select
+    snapshots.warehouse_id,
+    snapshots.sku,
+    skus.merchant_id,
+    merchant_names.merchant_name,
+    snapshots.available - coalesce(taken_since.units, 0) as available
+from snapshots
+left join taken_since using (warehouse_id, sku)
+left join {skus} as skus using (sku)
+left join merchant_names using (merchant_id)
+order by snapshots.warehouse_id, snapshots.sku
+"""
+
+
+def _stock_at(connection, tables, moment: datetime, today: date) -> pd.DataFrame:
+    query = STOCK_AT.format(
+        snapshots=tables["stg_stock__stock_snapshots"],
+        orders=tables["stg_orders__orders"],
+        lines=tables["stg_orders__order_lines"],
+        skus=tables["stg_stock__skus"],
+    )
+    return connection.execute(
+        query, {"today": today, "as_of": moment, "zone": settings.reporting_timezone()}
+    ).df()
+
+
+DAILY_UNITS = """
+select
+    orders.warehouse_id,
+    lines.sku,
+    cast(timezone($zone, timezone('UTC', orders.placed_at)) as date) as day,
+    sum(lines.quantity) as units,
+    count(distinct orders.order_id) as orders
+from {orders} as orders
+inner join {lines} as lines on lines.order_id = orders.order_id
+where orders.placed_at >= $since and orders.placed_at < $until
+group by all
+"""
+
+
+def _daily_units(connection, tables, moment: datetime, today: date) -> pd.DataFrame:
+    """Units and orders per item and local day, over the complete days of the history."""
+    since = _utc_of_local(datetime.combine(today - timedelta(days=HISTORY_DAYS), time()))
+    until = min(moment, _utc_of_local(datetime.combine(today, time())))
+    query = DAILY_UNITS.format(
+        orders=tables["stg_orders__orders"], lines=tables["stg_orders__order_lines"]
+    )
+    frame = connection.execute(
+        query, {"since": since, "until": until, "zone": settings.reporting_timezone()}
+    ).df()
+    frame["day"] = pd.to_datetime(frame.day).dt.date
+    return frame
+
+
+def _warehouse_series(daily: pd.DataFrame, today: date) -> dict[str, np.ndarray]:
+    """Units per warehouse and day, every day of the history (zero where nothing sold), from
+    the warehouse's first day with sales."""
+    series = {}
+    for warehouse, rows in daily.groupby("warehouse_id", sort=True):
+        per_day = rows.groupby("day").units.sum()
+        days = pd.date_range(min(per_day.index), today - timedelta(days=1), freq="D").date
+        series[warehouse] = per_day.reindex(days, fill_value=0).to_numpy(float)
+    return series
+
+
+def forecast_units(history: np.ndarray, horizon: int) -> np.ndarray:
+    """Daily units for today and the `horizon` days after, from the daily history (oldest
+    first). Holt-Winters when there are two weeks to learn the season from, else the mean of
+    the last week."""
+    if len(history) == 0:
+        return np.zeros(horizon + 1)
+    median = max(np.median(history), 1.0)
+    capped = np.where(history > PROMOTION_CAP * median, median, history)
+    if len(capped) < 2 * SEASON_DAYS or (capped <= 0).any():
+        return np.full(horizon + 1, capped[-SEASON_DAYS:].mean())
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence notes on short, flat series
+        fitted = ExponentialSmoothing(
+            capped,
+            trend="add",
+            damped_trend=True,
+            seasonal="mul",
+            seasonal_periods=SEASON_DAYS,
+            initialization_method="estimated",
+        ).fit()
+        forecast = fitted.forecast(horizon + 1)
+    return np.maximum(np.asarray(forecast, dtype=float), 0.0)
+
+
+def _sku_shares(daily: pd.DataFrame, today: date) -> pd.DataFrame:
+    """Each item's share of its warehouse's units, and orders per unit, over SHARE_DAYS."""
+    recent = daily[daily.day >= today - timedelta(days=SHARE_DAYS)]
+    per_item = recent.groupby(ITEM, as_index=False)[["units", "orders"]].sum()
+    per_warehouse = per_item.groupby("warehouse_id").units.transform("sum")
+    per_item["share"] = per_item.units / per_warehouse
+    per_item["orders_per_unit"] = per_item.orders / per_item.units
+    return per_item[[*ITEM, "share", "orders_per_unit"]]
+
+
+def _overall_orders_per_unit(daily: pd.DataFrame) -> float:
+    units = daily.units.sum()
+    return float(daily.orders.sum() / units) if units else 1.0
+
+
+def _item_forecast(items: pd.DataFrame, warehouse_forecast, elapsed: float) -> np.ndarray:
+    """(item, day) units from the as-of on: day 0 is what is left of today."""
+    width = len(next(iter(warehouse_forecast.values()))) if warehouse_forecast else 1
+    per_warehouse = (
+        np.vstack(
+            [warehouse_forecast.get(warehouse, np.zeros(width)) for warehouse in items.warehouse_id]
+        )
+        if len(items)
+        else np.zeros((0, width))
+    )
+    demand = per_warehouse * items.share.to_numpy(float)[:, None]
+    demand[:, 0] *= 1.0 - elapsed
+    return demand
+
+
+SHARE_ELAPSED = """
+select
+    sum(lines.quantity) filter (
+        where cast(timezone($zone, timezone('UTC', orders.placed_at)) as time) < $clock
+    ) / sum(lines.quantity)
+from {orders} as orders
+inner join {lines} as lines on lines.order_id = orders.order_id
+where orders.placed_at >= $since and orders.placed_at < $until
+"""
+
+
+def _share_of_day_elapsed(connection, tables, moment: datetime, local_now: datetime) -> float:
+    """Share of a day's units ordered before the as-of's clock time, over the last four
+    weeks: evenings sell more than mornings, so 18:00 is not three quarters of the day."""
+    if local_now.time() == time():
+        return 0.0
+    midnight = datetime.combine(local_now.date(), time())
+    query = SHARE_ELAPSED.format(
+        orders=tables["stg_orders__orders"], lines=tables["stg_orders__order_lines"]
+    )
+    (share,) = connection.execute(
+        query,
+        {
+            "zone": settings.reporting_timezone(),
+            "clock": local_now.time(),
+            "since": _utc_of_local(midnight - timedelta(days=SHARE_DAYS)),
+            "until": _utc_of_local(midnight),
+        },
+    ).fetchone()
+    return float(share) if share is not None else (local_now - midnight) / timedelta(days=1)
+
+
+def _days_of_cover(available: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Days from the as-of until the forecast demand uses up what is available: 0 when
+    nothing is, NaN when nothing is expected to sell. Past the forecast, at its last pace."""
+    cover = np.full(len(available), np.nan)
+    if demand.shape[1] == 0:
+        return cover
+    cumulative = np.cumsum(demand, axis=1)
+    for row in range(len(available)):
+        stock, used = available[row], cumulative[row]
+        if stock <= 0:
+            cover[row] = 0.0
+            continue
+        if used[-1] <= 0:
+            continue
+        day = int(np.searchsorted(used, stock, side="left"))
+        if day < len(used):
+            before = used[day - 1] if day else 0.0
+            cover[row] = day + (stock - before) / demand[row, day]
+        else:
+            pace = demand[row, -1] or used[-1] / len(used)
+            cover[row] = len(used) + (stock - used[-1]) / pace
+    return cover
+
+
+def _demand_within(demand: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Units expected in the first `days` days from the as-of (fractions included)."""
+    cumulative = np.hstack([np.zeros((len(demand), 1)), np.cumsum(demand, axis=1)])
+    whole = np.minimum(np.floor(days).astype(int), demand.shape[1])
+    rows = np.arange(len(demand))
+    part = np.where(whole < demand.shape[1], days - np.floor(days), 0.0)
+    tail = demand[rows, np.minimum(whole, demand.shape[1] - 1)] * part
+    return cumulative[rows, whole] + tail
+
+
+OPEN_ORDERS = """
+with
+
+recent as (
+    select order_id, warehouse_id
+    from {orders}
+    where placed_at < $as_of and placed_at >= $since
+),
+
+moved_on as (
+    -- allocated, already on its way, or cancelled by the as-of: not waiting for stock
+    select distinct events.order_id
+    from {events} as events
+    inner join recent using (order_id)
+    where events.event_type in ('allocated', 'picked', 'shipped', 'cancelled')
+        and events.event_at < $as_of
+)
+
+select recent.warehouse_id, lines.sku, count(distinct recent.order_id) as open_orders
+from recent
+inner join {lines} as lines using (order_id)
+where recent.order_id not in (select order_id from moved_on)
+group by all
+"""
+
+
+def _open_orders(connection, tables, moment: datetime, items: pd.DataFrame) -> np.ndarray:
+    query = OPEN_ORDERS.format(
+        orders=tables["stg_orders__orders"],
+        events=tables["stg_orders__order_events"],
+        lines=tables["stg_orders__order_lines"],
+    )
+    counts = connection.execute(
+        query, {"as_of": moment, "since": moment - timedelta(days=OPEN_ORDER_DAYS)}
+    ).df()
+    merged = items[ITEM].merge(counts, on=ITEM, how="left")
+    return merged.open_orders.fillna(0).astype(int).to_numpy()
+
+
+def _out_of_stock_exceptions(connection, tables) -> pd.DataFrame:
+    return connection.execute(
+        f"""
+        select orders.warehouse_id, exceptions.sku, exceptions.detected_at
+        from {tables["int_exception__out_of_stock"]} as exceptions
+        inner join {tables["stg_orders__orders"]} as orders using (order_id)
+        order by exceptions.detected_at
+        """
+    ).df()
+
+
+def _label(flags: pd.DataFrame, exceptions: pd.DataFrame) -> pd.DataFrame:
+    """Each (as-of, item) with whether an out_of_stock exception followed within the horizon."""
+    pairs = flags[[*ITEM, "features_as_of", "is_at_risk"]].copy()
+    pairs["pair"] = np.arange(len(pairs))
+    joined = pairs.merge(exceptions, on=ITEM, how="inner")
+    window = (joined.detected_at > joined.features_as_of) & (
+        joined.detected_at <= joined.features_as_of + timedelta(days=HORIZON_DAYS)
+    )
+    pairs["went_out"] = pairs.pair.isin(joined.pair[window])
+    return pairs
+
+
+def _run_outs(exceptions: pd.DataFrame, start: datetime, end: datetime) -> pd.DataFrame:
+    """Each item's first exception after NEW_STOCKOUT_GAP without one, within (start, end]."""
+    ordered = exceptions.sort_values([*ITEM, "detected_at"], kind="stable")
+    previous = ordered.groupby(ITEM).detected_at.shift()
+    new = previous.isna() | (ordered.detected_at - previous > NEW_STOCKOUT_GAP)
+    run_outs = ordered[new]
+    inside = (run_outs.detected_at > start) & (run_outs.detected_at <= end)
+    return run_outs[inside]
+
+
+def _lead_times(flags: pd.DataFrame, run_outs: pd.DataFrame) -> pd.Series:
+    """Hours from the first flag within the horizon before each run-out to the run-out."""
+    flagged = flags[flags.is_at_risk][[*ITEM, "features_as_of"]]
+    joined = run_outs.reset_index(drop=True).reset_index().merge(flagged, on=ITEM, how="inner")
+    before = (joined.features_as_of < joined.detected_at) & (
+        joined.features_as_of >= joined.detected_at - timedelta(days=HORIZON_DAYS)
+    )
+    first = (
+        joined[before]
+        .groupby("index")
+        .agg(detected_at=("detected_at", "first"), first_flag=("features_as_of", "min"))
+    )
+    return (first.detected_at - first.first_flag) / timedelta(hours=1)
+
+
+def _measure(pairs: pd.DataFrame, flags, exceptions, moments: list[datetime]) -> dict:
+    predicted, actual = pairs.is_at_risk.to_numpy(bool), pairs.went_out.to_numpy(bool)
+    hits = int((predicted & actual).sum())
+    run_outs = _run_outs(exceptions, moments[0], moments[-1] + timedelta(days=HORIZON_DAYS))
+    leads = _lead_times(flags, run_outs)
+    return {
+        "model_version": MODEL_VERSION,
+        "horizon_days": HORIZON_DAYS,
+        "as_of_days": len(moments),
+        "first_as_of": moments[0].isoformat(sep=" "),
+        "last_as_of": moments[-1].isoformat(sep=" "),
+        "pairs": len(pairs),
+        "flagged": int(predicted.sum()),
+        "went_out": int(actual.sum()),
+        "true_positives": hits,
+        "precision": hits / int(predicted.sum()) if predicted.any() else None,
+        "recall": hits / int(actual.sum()) if actual.any() else None,
+        # "flag every item" scores this precision (and recall 1); "flag none" recall 0
+        "base_rate": float(actual.mean()) if len(actual) else None,
+        "run_outs": len(run_outs),
+        "run_outs_flagged_before": len(leads),
+        "median_lead_time_hours": float(leads.median()) if len(leads) else None,
+    }

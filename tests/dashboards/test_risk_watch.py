@@ -1,0 +1,251 @@
+"""Risk watch: the open orders and SKUs to act on first, tiles that add up, the sidebar's
+merchant and warehouse, both languages, and a clear word when there is no risk to show."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from app_helpers import APP, assert_no_exception, metrics, shown_texts, table_with
+from marts_fixture import DELIVERY_MODEL, RISK_SERVING_CONTRACT, STOCKOUT_MODEL
+from streamlit.testing.v1 import AppTest
+
+from dashboards import data
+from dashboards.components import charts
+from dashboards.i18n import Catalogue
+from pipelines import catalogue
+
+ZH, EN = Catalogue("zh-CN"), Catalogue("en")
+THRESHOLD = data.LATE_RISK_THRESHOLD
+ORDERS_TABLE = ("订单号", "逾期概率")
+SKUS_TABLE = ("SKU", "可售天数")
+
+
+def at_risk_orders(read_mart, threshold: float = THRESHOLD, merchant: str | None = None):
+    orders = read_mart("rpt_delivery_risk")
+    if merchant:
+        orders = orders[orders["merchant_id"] == merchant]
+    return orders[orders["late_probability"] >= threshold]
+
+
+def at_risk_skus(read_mart, merchant: str | None = None):
+    stock = read_mart("rpt_stockout_risk")
+    if merchant:
+        stock = stock[stock["merchant_id"] == merchant]
+    return stock[stock["is_at_risk"]]
+
+
+def test_the_order_and_sku_with_the_most_expected_impact_lead_their_lists(open_page, read_mart):
+    app = open_page("risk_watch")
+    orders, skus = at_risk_orders(read_mart), at_risk_skus(read_mart)
+    assert len(orders) >= 5 and len(skus) >= 5  # the fixture has something to rank
+
+    listed = table_with(app, *ORDERS_TABLE)
+    assert len(listed) == len(orders)
+    top = orders.sort_values("expected_impact", ascending=False).iloc[0]
+    assert listed["订单号"].iloc[0] == top["order_id"]
+    shown = listed["逾期概率"].tolist()  # percent, as people read it
+    assert shown == sorted(shown, reverse=True)
+    assert shown[0] == pytest.approx(top["late_probability"] * 100)
+    # who acts and what to do: the exception catalogue's owner and guideline, in Chinese
+    heading_for = catalogue.exception_types()[top["risk_type"]]
+    first = listed.iloc[0]
+    assert first["可能发生的异常"] == heading_for.names["zh-CN"]
+    assert first["责任团队"] == ZH.name("owner_team", heading_for.owner_team)
+    assert first["建议措施"] == heading_for.guidelines["zh-CN"]
+
+    stock = table_with(app, *SKUS_TABLE)
+    assert len(stock) == len(skus)
+    worst = skus.sort_values("expected_impact", ascending=False).iloc[0]
+    assert (stock["SKU"].iloc[0], stock["仓库"].iloc[0]) == (worst["sku"], worst["warehouse_id"])
+    assert stock["预期影响（单）"].tolist() == sorted(stock["预期影响（单）"], reverse=True)
+    assert set(stock["建议措施"]) == {catalogue.exception_types()["out_of_stock"].actions["zh-CN"]}
+    # every SKU listed runs out before its replenishment can arrive
+    assert (stock["可售天数"] < stock["补货周期（天）"]).all()
+
+
+def test_tiles_are_the_sums_of_the_risk_marts(open_page, read_mart):
+    app = open_page("risk_watch")
+    delivery = read_mart("rpt_delivery_risk")
+    skus = at_risk_skus(read_mart)
+    tiles = metrics(app)
+    assert tiles["有逾期风险的订单"][0] == f"{len(at_risk_orders(read_mart)):,}"
+    assert tiles["预计逾期订单"][0] == f"{delivery['late_probability'].sum():,.1f}"
+    assert tiles["有缺货风险的 SKU"][0] == f"{len(skus):,}"
+    assert tiles["缺货将影响的订单"][0] == f"{round(skus['expected_impact'].sum()):,}"
+    # the baseline's expectation is said beside the model's
+    help_text = {tile.label: tile.help for tile in app.metric}["预计逾期订单"]
+    assert f"{delivery['baseline_probability'].sum():,.1f}" in help_text
+
+
+def test_the_model_and_the_time_scored_are_said_plainly(open_page, read_mart):
+    app = open_page("risk_watch")
+    as_of = read_mart("rpt_delivery_risk")["features_as_of"].max()
+    local = (as_of + pd.Timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")  # Asia/Shanghai
+    subtitle = shown_texts(app.caption)[0].replace("\\", "")
+    assert local in subtitle and DELIVERY_MODEL in subtitle and STOCKOUT_MODEL in subtitle
+    # what the probability means, and its limits, are on the page
+    about = " ".join(shown_texts(app.markdown))
+    assert "校准" in about and "局限" in about
+
+
+def test_the_merchant_filter_narrows_lists_and_tiles(open_page, read_mart):
+    app = open_page("risk_watch", merchants=["M002"])
+    orders, skus = at_risk_orders(read_mart, merchant="M002"), at_risk_skus(read_mart, "M002")
+    assert len(orders) < len(at_risk_orders(read_mart))
+
+    listed = table_with(app, *ORDERS_TABLE)
+    assert set(listed["订单号"]) == set(orders["order_id"])
+    assert set(listed["商家"]) == {"深圳潮玩社"}
+    stock = table_with(app, *SKUS_TABLE)
+    assert set(zip(stock["SKU"], stock["仓库"], strict=True)) == set(
+        zip(skus["sku"], skus["warehouse_id"], strict=True)
+    )
+    open_orders = read_mart("rpt_delivery_risk").query("merchant_id == 'M002'")
+    tiles = metrics(app)
+    assert tiles["有逾期风险的订单"][0] == f"{len(orders):,}"
+    assert tiles["预计逾期订单"][0] == f"{open_orders['late_probability'].sum():,.1f}"
+    assert tiles["有缺货风险的 SKU"][0] == f"{len(skus):,}"
+
+
+def test_the_warehouse_filter_and_the_threshold_narrow_the_orders(open_page, read_mart):
+    app = open_page("risk_watch", warehouses=["WH-SZ"], risk_threshold=0.5)
+    orders = at_risk_orders(read_mart, threshold=0.5)
+    orders = orders[orders["warehouse_id"] == "WH-SZ"]
+    listed = table_with(app, *ORDERS_TABLE)
+    assert set(listed["订单号"]) == set(orders["order_id"])
+    assert (listed["逾期概率"] >= 50).all()
+    assert metrics(app)["有逾期风险的订单"][0] == f"{len(orders):,}"
+    assert set(table_with(app, *SKUS_TABLE)["仓库"]) == {"WH-SZ"}
+
+
+def test_each_language_shows_its_own_words(open_page, read_mart):
+    app = open_page("risk_watch")
+    assert shown_texts(app.title) == ["风险预警"]
+    assert "逾期风险：最可能逾期的未完成订单" in shown_texts(app.subheader)
+
+    app.selectbox(key="language").set_value("en").run()
+    assert_no_exception(app)
+    assert shown_texts(app.title) == ["Risk watch"]
+    assert "Late delivery: open orders most likely to end late" in shown_texts(app.subheader)
+    listed = table_with(app, "Order ID", "Late probability", "Heading for", "Suggested action")
+    guidelines = {
+        kind.guidelines["en"]
+        for code, kind in catalogue.exception_types().items()
+        if code in ("late_handoff", "delivery_overdue")
+    }
+    assert set(listed["Suggested action"]) <= guidelines
+    assert {"Open orders at risk", "Expected late orders", "SKUs at risk"} <= set(metrics(app))
+    assert "Stock-out: SKUs that run out before replenishment arrives" in shown_texts(app.subheader)
+
+
+@pytest.fixture
+def own_marts(marts_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the fixture marts this test may change."""
+    copy = tmp_path / "marts"
+    shutil.copytree(marts_dir, copy)
+    monkeypatch.setenv("OEX_MARTS", str(copy))
+    monkeypatch.delenv("OEX_LANGUAGE", raising=False)
+    return copy
+
+
+def _risk_page() -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.run()
+    app.switch_page("app_pages/risk_watch.py").run()
+    assert_no_exception(app)
+    return app
+
+
+def test_missing_risk_marts_give_a_message_not_an_error(own_marts):
+    for name in data.RISK_MARTS:
+        (own_marts / f"{name}.parquet").unlink()
+    app = _risk_page()
+    (message,) = shown_texts(app.info)
+    assert "rpt_delivery_risk" in message and "rpt_stockout_risk" in message
+    assert "make pipeline" in message
+    assert not app.metric and not app.dataframe
+
+
+def test_empty_risk_marts_say_there_is_not_enough_history(own_marts):
+    for name, columns in RISK_SERVING_CONTRACT.items():
+        path = own_marts / f"{name}.parquet"
+        pd.read_parquet(path).iloc[0:0][columns].to_parquet(path, index=False)
+    app = _risk_page()
+    messages = " ".join(shown_texts(app.info))
+    assert "历史数据还不够，无法给未完成订单打分" in messages
+    assert "历史数据还不够，暂时无法计算缺货风险" in messages
+    assert {value for value, _ in metrics(app).values()} == {"—"}
+    assert not app.dataframe
+
+
+def test_one_risk_mart_missing_leaves_the_other_shown(own_marts):
+    (own_marts / "rpt_stockout_risk.parquet").unlink()
+    app = _risk_page()
+    assert len(table_with(app, *ORDERS_TABLE)) > 0
+    assert any("rpt_stockout_risk" in message for message in shown_texts(app.info))
+    assert metrics(app)["有缺货风险的 SKU"][0] == "—"
+
+
+def test_the_risk_shows_before_the_first_weekly_review_is_built(own_marts, read_mart):
+    (own_marts / "rpt_weekly_kpis.parquet").unlink()  # no sidebar filters without it
+    app = _risk_page()
+    assert len(table_with(app, *ORDERS_TABLE)) == len(at_risk_orders(read_mart))
+
+
+def test_text_from_the_marts_is_shown_as_text(own_marts):
+    path = own_marts / "rpt_delivery_risk.parquet"
+    frame = pd.read_parquet(path)
+    frame["model_version"] = "![x](http://evil.example/a.png)"
+    frame.to_parquet(path, index=False)
+    app = _risk_page()
+    subtitle = shown_texts(app.caption)[0]
+    assert "\\!\\[x\\]\\(http\\:" in subtitle  # escaped: shown as these characters, no image
+
+
+def test_the_risk_contract_is_what_the_risk_assets_write():
+    from pipelines.risk import delivery
+
+    assert RISK_SERVING_CONTRACT["rpt_delivery_risk"] == list(delivery.MART_COLUMNS)
+    from pipelines.risk import stockout
+
+    # the stock-out columns are being settled: MART_COLUMNS once it exists, COLUMNS until then
+    columns = getattr(stockout, "MART_COLUMNS", None) or stockout.COLUMNS
+    assert RISK_SERVING_CONTRACT["rpt_stockout_risk"] == list(columns)
+
+
+# ---- the charts, without Streamlit
+
+
+def test_expected_late_chart_puts_the_most_on_top_and_names_orders_without_a_carrier():
+    cells = pd.DataFrame(
+        {
+            "dimension_value": ["zto", "zto", None, "sf"],
+            "risk_type": ["delivery_overdue", "late_handoff", "late_handoff", "delivery_overdue"],
+            "open_orders": [10, 4, 6, 20],
+            "expected_late_orders": [3.0, 1.0, 2.5, 0.8],
+        }
+    )
+    figure = charts.expected_late_by(cells, "carrier", EN)
+    order = list(figure.layout.yaxis.categoryarray)
+    assert order[-1] == EN.name("carrier", "zto")  # 4.0 expected: the top bar
+    assert "Not handed over yet" in order
+    assert {trace.name for trace in figure.data} == {"Late handoff to carrier", "Delivery overdue"}
+
+
+def test_cover_chart_sets_each_sku_against_its_lead_time():
+    skus = pd.DataFrame(
+        {
+            "sku": ["SKU-1", "<b>SKU-2</b>"],
+            "warehouse_id": ["WH-HZ", "WH-SZ"],
+            "days_of_cover": [1.5, 4.0],
+            "lead_time_days": [5.0, 7.0],
+        }
+    )
+    figure = charts.cover_against_lead_time(skus, ZH)
+    bars, lead_times = figure.data
+    assert list(figure.layout.yaxis.categoryarray)[-1] == "SKU-1 · WH-HZ"  # first on top
+    assert "&lt;b&gt;SKU-2&lt;/b&gt; · WH-SZ" in bars.y  # text from the data, not markup
+    assert list(lead_times.x) == [7.0, 5.0] and lead_times.name == "补货周期"

@@ -1,0 +1,164 @@
+"""Stock-out risk on a generated sample built through `oex`: the mart's columns, the seed's
+lead times, a replay that beats flagging everything or nothing, and no look into the future.
+
+The samples are the session's risk warehouses (tests/risk/conftest.py): ten weeks of orders,
+and the same sample built from the files of all but its last five days.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines import catalogue, settings
+from pipelines.risk import stockout
+
+pytestmark = pytest.mark.slow
+
+HISTORY_BEFORE_SCORING = timedelta(days=28)
+
+
+def _connect(data_dir: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+
+
+def _last_day(data_dir: Path) -> date:
+    manifest = json.loads((data_dir / "truth" / "manifest.json").read_text(encoding="utf-8"))
+    return date.fromisoformat(manifest["parameters"]["end_date"])
+
+
+def _local(day: date, clock: time) -> datetime:
+    """A moment of the reporting time zone, as the risk takes it (UTC)."""
+    zone = ZoneInfo(settings.reporting_timezone())
+    return stockout.utc_moment(datetime.combine(day, clock, zone))
+
+
+@pytest.fixture(scope="module")
+def warehouse(risk_sample):
+    connection = _connect(risk_sample)
+    yield connection
+    connection.close()
+
+
+def _scored_days(connection) -> list[date]:
+    """Every day with four weeks of history behind it and its seven days of outcome ahead."""
+    first, last = connection.execute(
+        "select min(snapshot_date), max(snapshot_date) from staging.stg_stock__stock_snapshots"
+    ).fetchone()
+    start = first + HISTORY_BEFORE_SCORING
+    end = last - timedelta(days=stockout.HORIZON_DAYS)
+    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+@pytest.fixture(scope="module")
+def replay(warehouse) -> dict:
+    return stockout.backtest_stockout(warehouse, _scored_days(warehouse))
+
+
+@pytest.fixture(scope="module")
+def end(risk_sample) -> date:
+    return _last_day(risk_sample)
+
+
+@pytest.fixture(scope="module")
+def latest(warehouse, end) -> pd.DataFrame:
+    """The risk at 18:00 on the last day."""
+    return stockout.stockout_risk(warehouse, _local(end, time(18)))
+
+
+def test_every_item_counted_has_one_row_with_the_mart_columns(warehouse, latest, end):
+    assert list(latest.columns) == stockout.COLUMNS
+    (items,) = warehouse.execute(
+        "select count(distinct (warehouse_id, sku)) from staging.stg_stock__stock_snapshots "
+        "where snapshot_date <= ?",
+        [end],
+    ).fetchone()
+    assert len(latest) == items == len(latest.drop_duplicates(["warehouse_id", "sku"]))
+    assert latest.merchant_id.notna().all() and latest.merchant_name.notna().all()
+    assert (latest.model_version == stockout.MODEL_VERSION).all()
+    assert (latest.features_as_of == pd.Timestamp(_local(end, time(18)))).all()
+    out_of_stock = catalogue.exception_types()["out_of_stock"]
+    assert set(latest.owner_team) == {out_of_stock.owner_team}
+    assert set(latest.suggested_action_zh) == {out_of_stock.actions["zh-CN"]}
+    assert set(latest.suggested_action_en) == {out_of_stock.actions["en"]}
+
+
+def test_at_risk_items_come_first_and_run_out_within_the_horizon(latest):
+    at_risk = latest[latest.is_at_risk]
+    assert len(at_risk) > 0
+    assert latest.is_at_risk.iloc[: len(at_risk)].all()
+    assert (at_risk.days_of_cover <= stockout.HORIZON_DAYS).all()
+    assert (at_risk.expected_impact > 0).all()
+    assert (at_risk.expected_stockout_date.notna()).all()
+    # far from running out: never at risk
+    assert not latest.is_at_risk[latest.days_of_cover > stockout.HORIZON_DAYS].any()
+    assert not latest.is_at_risk[latest.forecast_daily_demand == 0].any()
+
+
+def test_lead_times_are_the_warehouse_default_unless_the_sku_has_its_own(warehouse, latest):
+    seed = warehouse.execute(
+        "select warehouse_id, nullif(sku, '') as sku, lead_time_days "
+        "from reference.replenishment_lead_times"
+    ).df()
+    defaults = dict(seed[seed.sku.isna()][["warehouse_id", "lead_time_days"]].values.tolist())
+    own = {(row.warehouse_id, row.sku): row.lead_time_days for row in seed.dropna().itertuples()}
+    expected = [
+        own.get((row.warehouse_id, row.sku), defaults[row.warehouse_id])
+        for row in latest.itertuples()
+    ]
+    assert latest.lead_time_days.tolist() == expected
+    assert own, "the seed has SKU rows"
+    scored = set(zip(latest.warehouse_id, latest.sku, strict=True))
+    overridden = [key for key in own if key in scored]
+    assert overridden, "at least one SKU of the seed is in the sample"
+    assert any(own[key] != defaults[key[0]] for key in overridden)
+
+
+def test_the_replay_finds_most_stockouts_a_day_ahead_and_beats_flagging_all_or_none(replay):
+    assert replay["went_out"] >= 20 and replay["run_outs"] >= 5, replay
+    # "flag every item" has the base rate as precision; "flag none" has recall 0
+    assert replay["precision"] >= max(0.35, 20 * replay["base_rate"]), replay
+    assert replay["recall"] >= 0.5, replay
+    assert replay["median_lead_time_hours"] >= 24, replay
+    assert replay["run_outs_flagged_before"] >= replay["run_outs"] / 2, replay
+
+
+def test_the_replay_scores_days_from_their_00_00_local(warehouse, replay):
+    days = _scored_days(warehouse)
+    assert replay["as_of_days"] == len(days)
+    assert replay["last_as_of"] == _local(days[-1], time()).isoformat(sep=" ")
+
+
+@pytest.mark.parametrize("clock", [time(0, 0), time(13, 30)])
+def test_scores_of_a_moment_do_not_change_when_later_days_are_loaded(
+    risk_sample, risk_sample_earlier, clock
+):
+    """The earlier warehouse ends five days before the full one; a moment on its last day
+    scores the same in both."""
+    moment = _local(_last_day(risk_sample) - timedelta(days=5), clock)
+    with _connect(risk_sample_earlier) as earlier, _connect(risk_sample) as full:
+        before = stockout.stockout_risk(earlier, moment)
+        after = stockout.stockout_risk(full, moment)
+    pd.testing.assert_frame_equal(before, after)
+    assert before.is_at_risk.any()
+
+
+def test_the_forecast_follows_the_weekly_rhythm():
+    weekly = np.array([1.0, 0.95, 0.95, 1.0, 1.05, 1.25, 1.2])
+    history = np.tile(weekly, 8) * 300
+    forecast = stockout.forecast_units(history, 13)
+    assert np.allclose(forecast[:7], np.roll(weekly, 0) * 300, rtol=0.05)
+    assert forecast[5] > forecast[2] * 1.2
+
+
+def test_a_promotion_day_in_the_history_does_not_become_the_new_level():
+    history = np.full(56, 100.0)
+    history[-3:] = (170.0, 400.0, 170.0)
+    assert stockout.forecast_units(history, 6).max() < 130
