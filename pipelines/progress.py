@@ -143,6 +143,8 @@ class RunProgress(threading.Thread):
             self.console.print(
                 f"exported the marts: {self.progress.marts_exported} tables, {rows:,} rows"
             )
+        elif name in ("rpt_delivery_risk", "rpt_stockout_risk") and "not_scored" in metadata:
+            self.console.print(f"risk: {name} {metadata['not_scored']}")
         elif name == "rpt_delivery_risk":
             self.console.print(
                 f"risk: {int(metadata['open_orders']):,} open orders scored "

@@ -1,7 +1,7 @@
 {#- The project's incremental strategies on Spark (dbt-spark), and what dbt-spark needs to run
     them. DuckDB uses the default__ versions in macros/incremental.sql and latest_arrival.sql.
 
-    Two table formats, chosen by var spark_file_format:
+    Two table formats, chosen by var spark_file_format (--vars), else OEX_SPARK_FILE_FORMAT:
     - parquet (the default, what CI runs): plain Parquet tables cannot DELETE, so the rows the
       target keeps and the run's new rows are written to a work table first, then the target
       is overwritten from it (INSERT OVERWRITE: the whole table is rewritten on every run);
@@ -13,8 +13,9 @@
     the rebuild scope, so reading the view after the target changed would give other rows:
     the view is read exactly once, into the work table, before the target is touched. -#}
 
+{#- The same expression as the models' file_format in dbt_project.yml. -#}
 {% macro spark_file_format() -%}
-    {%- set file_format = var('spark_file_format', 'parquet') -%}
+    {%- set file_format = var('spark_file_format', env_var('OEX_SPARK_FILE_FORMAT', '') or 'parquet') -%}
     {%- if file_format not in ['parquet', 'delta'] -%}
         {{ exceptions.raise_compiler_error(
             "var spark_file_format: '" ~ file_format ~ "' is not supported; use parquet or delta") }}

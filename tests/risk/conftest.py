@@ -50,7 +50,9 @@ def generate(data_dir: Path) -> None:
 def shared_build(tmp_path_factory, name: str, build) -> Path:
     """A data folder built once for every test worker (pytest-xdist runs the risk files side
     by side): the first worker builds it under a lock, the others wait and reuse it."""
-    root = tmp_path_factory.getbasetemp().parent  # one folder shared by the session's workers
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own
     data_dir = root / name
     with FileLock(str(root / f"{name}.lock")):
         if not (data_dir / "built").exists():

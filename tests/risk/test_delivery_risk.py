@@ -140,3 +140,21 @@ def test_the_stockout_mart_is_written_with_every_column_the_method_returns():
     from pipelines.risk import stockout
 
     assert list(STOCKOUT_MART_COLUMNS) == stockout.COLUMNS
+
+
+def test_a_build_on_spark_says_the_risk_is_not_scored_and_leaves_the_marts_alone(
+    own_copy: Path, monkeypatch
+):
+    from pipelines.defs.risk.assets import rpt_delivery_risk, rpt_stockout_risk
+
+    def risk_rows() -> int:
+        with duckdb.connect(str(own_copy / "warehouse.duckdb"), read_only=True) as connection:
+            return connection.execute("select count(*) from marts.rpt_delivery_risk").fetchone()[0]
+
+    before = risk_rows()
+    monkeypatch.setenv("OEX_ENGINE", "spark")
+    result = materialize(rpt_delivery_risk, rpt_stockout_risk)
+    notes = [event.materialization.metadata for event in result.get_asset_materialization_events()]
+    assert len(notes) == 2
+    assert all("this build ran on Spark" in note["not_scored"].value for note in notes)
+    assert before > 0 and risk_rows() == before  # the sample's own risk mart, untouched

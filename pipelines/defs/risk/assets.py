@@ -175,10 +175,28 @@ def serving_model(context: dg.AssetExecutionContext) -> delivery.DeliveryRiskMod
     return model
 
 
+def not_scored_here() -> str | None:
+    """Why the risk is not scored by this build, if it is not: it reads the tables dbt built
+    in the DuckDB warehouse, which a build on Spark does not fill."""
+    if settings.is_spark():
+        return (
+            "not scored: the risk reads the DuckDB warehouse, and this build ran on Spark "
+            "(README, Scaling out)"
+        )
+    return None
+
+
+def _skipped(context: dg.AssetExecutionContext, reason: str) -> dg.MaterializeResult:
+    context.log.warning(reason)
+    return dg.MaterializeResult(metadata={"not_scored": reason})
+
+
 @dg.asset(deps=_keys(DELIVERY_INPUTS), pool=WAREHOUSE_POOL, group_name=GROUP, kinds={"duckdb"})
 def rpt_delivery_risk(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Every open order as of the build with its chance of ending late (hand-off or delivery),
     the baseline's, the exception it is heading for and the team that acts."""
+    if reason := not_scored_here():
+        return _skipped(context, reason)
     model = serving_model(context)
     with warehouse(read_only=True) as connection:
         as_of = run_as_of(connection)
@@ -202,6 +220,8 @@ def rpt_delivery_risk(context: dg.AssetExecutionContext) -> dg.MaterializeResult
 def rpt_stockout_risk(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Every SKU and warehouse as of the build: forecast demand, days of cover against the
     replenishment lead time, and the orders a stock-out would hit."""
+    if reason := not_scored_here():
+        return _skipped(context, reason)
     from pipelines.risk import stockout
 
     with warehouse(read_only=True) as connection:
