@@ -56,26 +56,29 @@ MODEL_VERSION = (
     f"sku share={SHARE_DAYS}d, reorder level=median of arrivals seen, horizon={HORIZON_DAYS}d)"
 )
 ITEM = ["warehouse_id", "sku"]
-COLUMNS = [
-    "warehouse_id",
-    "sku",
-    "merchant_id",
-    "merchant_name",
-    "available",
-    "forecast_daily_demand",
-    "days_of_cover",
-    "lead_time_days",
-    "expected_stockout_date",
-    "is_at_risk",
-    "open_orders",
-    "expected_orders",
-    "expected_impact",
-    "suggested_action_zh",
-    "suggested_action_en",
-    "owner_team",
-    "model_version",
-    "features_as_of",
-]
+# rpt_stockout_risk, column by column with its type: the mart is created from this even when
+# it is empty
+MART_COLUMNS = {
+    "warehouse_id": "varchar",
+    "sku": "varchar",
+    "merchant_id": "varchar",
+    "merchant_name": "varchar",
+    "available": "double",
+    "forecast_daily_demand": "double",
+    "days_of_cover": "double",
+    "lead_time_days": "integer",
+    "expected_stockout_date": "date",
+    "is_at_risk": "boolean",
+    "open_orders": "bigint",
+    "expected_orders": "double",
+    "expected_impact": "double",
+    "suggested_action_zh": "varchar",
+    "suggested_action_en": "varchar",
+    "owner_team": "varchar",
+    "model_version": "varchar",
+    "features_as_of": "timestamp",
+}
+COLUMNS = list(MART_COLUMNS)
 TABLES = (
     "stg_orders__orders",
     "stg_orders__order_lines",

@@ -135,13 +135,6 @@ def test_a_model_worse_than_the_baseline_fails_its_check_and_the_previous_one_se
     assert versions == [(serving,)]
 
 
-def test_the_stockout_mart_is_written_with_every_column_the_method_returns():
-    from pipelines.defs.risk.assets import STOCKOUT_MART_COLUMNS
-    from pipelines.risk import stockout
-
-    assert list(STOCKOUT_MART_COLUMNS) == stockout.COLUMNS
-
-
 def test_a_build_on_spark_says_the_risk_is_not_scored_and_leaves_the_marts_alone(
     own_copy: Path, monkeypatch
 ):

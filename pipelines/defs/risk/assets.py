@@ -38,29 +38,6 @@ STOCK_INPUTS = [
 ]
 
 
-# rpt_stockout_risk, typed column by column (the columns are stockout.COLUMNS, in order)
-STOCKOUT_MART_COLUMNS = {
-    "warehouse_id": "varchar",
-    "sku": "varchar",
-    "merchant_id": "varchar",
-    "merchant_name": "varchar",
-    "available": "double",
-    "forecast_daily_demand": "double",
-    "days_of_cover": "double",
-    "lead_time_days": "integer",
-    "expected_stockout_date": "date",
-    "is_at_risk": "boolean",
-    "open_orders": "bigint",
-    "expected_orders": "double",
-    "expected_impact": "double",
-    "suggested_action_zh": "varchar",
-    "suggested_action_en": "varchar",
-    "owner_team": "varchar",
-    "model_version": "varchar",
-    "features_as_of": "timestamp",
-}
-
-
 def _keys(models: list[str]) -> list[dg.AssetKey]:
     return [get_asset_key_for_model([order_exceptions_dbt], name) for name in models]
 
@@ -227,7 +204,7 @@ def rpt_stockout_risk(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     with warehouse(read_only=True) as connection:
         as_of = run_as_of(connection)
         table = stockout.stockout_risk(connection, as_of)
-    rows = write_mart("rpt_stockout_risk", table, STOCKOUT_MART_COLUMNS)
+    rows = write_mart("rpt_stockout_risk", table, stockout.MART_COLUMNS)
     at_risk = int(table.is_at_risk.sum()) if rows else 0
     return dg.MaterializeResult(
         metadata={"sku_warehouses": rows, "at_risk": at_risk, "features_as_of": str(as_of)}
