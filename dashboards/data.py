@@ -11,6 +11,7 @@ pipeline run shows up on the next rerun without a restart.
 
 from __future__ import annotations
 
+import glob
 import os
 import time
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.components.formatting import previous_week
-from pipelines import settings
+from pipelines import marts, settings
 from pipelines.review_queries import weekly_kpis_sql
 
 CACHE_TTL_SECONDS = 600
@@ -100,16 +101,25 @@ class Filters:
 
 
 def mart_path(name: str, published: Path | None = None) -> Path:
-    """A mart's file in the published set (`published`, else resolved now). The check results
-    lie beside the sets, in the marts folder itself: check runs merge into that one file
-    after the export, whichever set is published."""
+    """What read_parquet reads for a mart in the published set (`published`, else resolved
+    now): its file, or a glob over a partitioned fact's files (pipelines/marts.py). The check
+    results lie beside the sets, in the marts folder itself: check runs merge into that one
+    file after the export, whichever set is published."""
     if name == ASSET_CHECKS:
         return settings.marts_dir() / f"{name}.parquet"
-    return (published or settings.published_marts_dir()) / f"{name}.parquet"
+    return Path(marts.source(published or settings.published_marts_dir(), name))
+
+
+def _mart_location(name: str, published: Path) -> Path:
+    """The mart's file or folder of partitions, for its modification time and size."""
+    if name == ASSET_CHECKS:
+        return settings.marts_dir() / f"{name}.parquet"
+    return marts.location(published, name)
 
 
 def missing_marts(*names: str) -> list[str]:
-    return [name for name in names if not mart_path(name).is_file()]
+    published = settings.published_marts_dir()
+    return [name for name in names if not marts.files(published, name)]
 
 
 def _signature(names: tuple[str, ...]) -> tuple:
@@ -119,7 +129,7 @@ def _signature(names: tuple[str, ...]) -> tuple:
     signature = []
     for name in names:
         try:
-            stat = mart_path(name, published).stat()
+            stat = _mart_location(name, published).stat()
             signature.append((name, stat.st_mtime_ns, stat.st_size))
         except FileNotFoundError:
             signature.append((name, None, None))
@@ -133,10 +143,11 @@ def freshness() -> pd.DataFrame:
     published = settings.published_marts_dir()
     for name in (*MARTS, ASSET_CHECKS):
         try:
-            stat = mart_path(name, published).stat()
+            stat = _mart_location(name, published).stat()
         except FileNotFoundError:
             rows.append({"mart": name, "modified_at": pd.NaT, "age_hours": None, "size": None})
             continue
+        size = sum(path.stat().st_size for path in marts.files(published, name)) or stat.st_size
         rows.append(
             {
                 "mart": name,
@@ -144,7 +155,7 @@ def freshness() -> pd.DataFrame:
                     stat.st_mtime, tz=ZoneInfo(settings.reporting_timezone())
                 ).replace(microsecond=0, tzinfo=None),
                 "age_hours": (now - stat.st_mtime) / 3600,
-                "size": stat.st_size,
+                "size": size,
             }
         )
     return pd.DataFrame(rows)
@@ -197,11 +208,12 @@ _ATTEMPTS = 5
 def _file_versions(files: list[str]) -> list[tuple | None]:
     versions = []
     for file in files:
-        try:
-            stat = os.stat(file)
-            versions.append((stat.st_ino, stat.st_mtime_ns, stat.st_size))
-        except FileNotFoundError:
-            versions.append(None)
+        for path in sorted(glob.glob(file)) if "*" in file else [file]:
+            try:
+                stat = os.stat(path)
+                versions.append((stat.st_ino, stat.st_mtime_ns, stat.st_size))
+            except FileNotFoundError:
+                versions.append(None)
     return versions
 
 

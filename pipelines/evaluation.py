@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines import settings
+from pipelines import marts, settings
 
 KEY = ["order_id", "exception_type"]
 
@@ -22,12 +22,12 @@ def _pairs(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_flagged(marts_dir: Path) -> tuple[pd.DataFrame, list[str]]:
-    exceptions_file = marts_dir / "fct_order_exceptions.parquet"
-    if not exceptions_file.exists():
+    if not marts.exists(marts_dir, "fct_order_exceptions"):
         raise FileNotFoundError(
-            f"{exceptions_file} does not exist: run `oex run` (or `make pipeline`) first."
+            f"{marts.location(marts_dir, 'fct_order_exceptions')} does not exist: run `oex run` "
+            "(or `make pipeline`) first."
         )
-    flagged = pd.read_parquet(exceptions_file, columns=[*KEY, "detected_at"])
+    flagged = marts.read(marts_dir, "fct_order_exceptions", columns=[*KEY, "detected_at"])
     types_file = marts_dir / "dim_exception_types.parquet"
     codes = pd.read_parquet(types_file).exception_type.tolist() if types_file.exists() else []
     return flagged, codes

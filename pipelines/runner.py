@@ -20,7 +20,7 @@ import psutil
 from dagster._core.utils import make_new_run_id
 from rich.console import Console
 
-from pipelines import settings
+from pipelines import marts, settings
 from pipelines.defs.ingestion.profiles import load_profiles
 from pipelines.defs.quality.results import record_run
 from pipelines.inbox import implausible_day, inbox_files, partition_day_of
@@ -240,13 +240,13 @@ def data_span() -> str:
     """What the marts now hold: orders, their first and last day and the review weeks."""
     import duckdb
 
-    orders = settings.published_marts_dir() / "fct_orders.parquet"
-    if not orders.is_file():
+    published = settings.published_marts_dir()
+    if not marts.files(published, "fct_orders"):
         return "No marts were exported."
     with duckdb.connect() as connection:
         count, weeks, first, last = connection.execute(
             "select count(*), count(distinct week), min(week), max(week) from read_parquet(?)",
-            [str(orders)],
+            [marts.source(published, "fct_orders")],
         ).fetchall()[0]
     return (
         f"The marts hold {count:,} orders in {weeks} review weeks, {first} to {last} "

@@ -7,11 +7,14 @@
       the placed day in the reporting time zone), orders with any raw row ingested since the last successful
       build, and orders that lost a row to a corrected re-delivery since then (raw.replaced_keys,
       written by ingestion as it deletes the rows: a withdrawn order is in no staging table);
-    - int_exceptions__rebuild_scope: those, plus orders whose exceptions the rules (always built
-      in full) now judge differently, plus orders with an open exception (is_overdue is judged
-      against the run's as_of).
-    An incremental model names its scope in config meta.rebuild_scope ('orders' or
-    'exceptions'), filters its inputs with in_rebuild_scope() and uses the rebuild_orders
+    - int_exceptions__rebuild_scope: those, plus orders whose exceptions the rules now judge
+      differently, plus orders with an open exception (is_overdue is judged against the run's
+      as_of);
+    - int_open_parcels__rebuild_scope: the orders scope, plus orders whose parcel has not
+      reached an end: the scope of the rules whose verdict moves with as_of only while the
+      parcel moves (tracking_stalled).
+    An incremental model names its scope in config meta.rebuild_scope ('orders', 'exceptions'
+    or 'open_parcels'), filters its inputs with in_rebuild_scope() and uses the rebuild_orders
     strategy below. -#}
 
 {% macro rebuild_scope_relation() -%}
@@ -19,11 +22,12 @@
     {%- set scope_models = {
         'orders': 'int_orders__rebuild_scope',
         'exceptions': 'int_exceptions__rebuild_scope',
+        'open_parcels': 'int_open_parcels__rebuild_scope',
     } -%}
     {%- if scope not in scope_models -%}
         {{ exceptions.raise_compiler_error(
-            "Incremental model " ~ model.name ~ " needs meta.rebuild_scope 'orders' or "
-            ~ "'exceptions' in its config") }}
+            "Incremental model " ~ model.name ~ " needs meta.rebuild_scope 'orders', "
+            ~ "'exceptions' or 'open_parcels' in its config") }}
     {%- endif -%}
     {{ return(ref(scope_models[scope])) }}
 {%- endmacro %}

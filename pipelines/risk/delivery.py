@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -76,7 +77,9 @@ NUMBERS = [
 ]
 UNASSIGNED = "unassigned"  # no shipment yet: the carrier is not known at that moment
 
-OPEN_ORDERS = """
+# The open orders at each moment, with what was known then; $keep (of a million) samples the
+# orders by a hash of their id, which the database applies before joining the moments.
+OPEN_ORDERS_AT = """
 with
 
 points as (
@@ -124,8 +127,13 @@ open_orders as (
         (orders.first_cancelled_at is null or orders.first_cancelled_at > points.as_of)
         and (tracking.first_terminal_at is null or tracking.first_terminal_at > points.as_of)
         and (late.late_at is null or late.late_at > points.as_of)
+        and hash(orders.order_id) % 1000000 < $keep
 ),
+"""
 
+OPEN_ORDERS = (
+    OPEN_ORDERS_AT
+    + """
 scans as (
     select
         open_orders.as_of,
@@ -148,6 +156,9 @@ select
 from open_orders
 left join scans using (as_of, order_id)
 """
+)
+COUNT_OPEN_ORDERS = OPEN_ORDERS_AT.rstrip().rstrip(",") + "\nselect count(*) from open_orders"
+SAMPLE_SCALE = 1_000_000
 
 
 def _hours(later: pd.Series, earlier: pd.Series) -> pd.Series:
@@ -183,9 +194,22 @@ def _volume_ratio(cumulative: pd.Series, moments: pd.Series, window_hours: int) 
     return recent / np.maximum(month * window_hours / (28 * 24), 1.0)
 
 
-def open_orders(connection: duckdb.DuckDBPyConnection, points: list[datetime]) -> pd.DataFrame:
-    """The open orders at each moment (UTC), with what was known about them then."""
-    frame = connection.execute(OPEN_ORDERS, {"points": list(points)}).df()
+def open_orders(
+    connection: duckdb.DuckDBPyConnection, points: list[datetime], limit: int | None = None
+) -> pd.DataFrame:
+    """The open orders at each moment (UTC), with what was known about them then; with a
+    limit, about that many rows at most, of orders sampled in the database by a hash of their
+    id (the same rows for the same data), so a history of 10M orders never reaches pandas
+    whole."""
+    keep = SAMPLE_SCALE
+    if limit is not None:
+        # the rows of 1% of the orders tell how many there are in all
+        probe = {"points": list(points), "keep": SAMPLE_SCALE // 100}
+        (probed,) = connection.execute(COUNT_OPEN_ORDERS, probe).fetchone()
+        if probed * 100 > limit:
+            # a little over the limit, so _sample trims to it exactly
+            keep = math.ceil(SAMPLE_SCALE * 1.1 * limit / (probed * 100))
+    frame = connection.execute(OPEN_ORDERS, {"points": list(points), "keep": keep}).df()
     return add_features(frame, _volume(connection))
 
 
@@ -356,7 +380,8 @@ def training_set(
     """The open orders of the TRAINING_DAYS days whose verdicts are all in by as_of, each with
     whether it went late; nothing known only after as_of is used."""
     last = as_of - VERDICT_DELAY
-    frame = _sample(open_orders(connection, moments(last, TRAINING_DAYS)), MAX_TRAINING_ROWS)
+    points = moments(last, TRAINING_DAYS)
+    frame = _sample(open_orders(connection, points, MAX_TRAINING_ROWS), MAX_TRAINING_ROWS)
     frame = frame.sort_values(["as_of", "order_id"], kind="stable").reset_index(drop=True)
     return frame, went_late(frame, as_of)
 

@@ -48,6 +48,9 @@ STAGING_MODELS = [
     "stg_feedback__tickets",
     "stg_feedback__handling_log",
 ]
+# the rules whose verdicts a daily run judges again only in their scope (the other rules are
+# built in full every run)
+INCREMENTAL_RULES = ["int_exception__phone_invalid", "int_exception__tracking_stalled"]
 INCREMENTAL_MODELS = [
     *STAGING_MODELS,
     "int_orders__context",
@@ -57,6 +60,7 @@ INCREMENTAL_MODELS = [
     "fct_order_exceptions",
     "fct_orders",
     "fct_order_timeline",
+    *INCREMENTAL_RULES,
 ]
 # every mart is compared, the full tables on top of the facts too
 COMPARED = {
@@ -70,7 +74,10 @@ COMPARED = {
         "rpt_root_causes",
         "rpt_exception_attribution",
     ],
-    "intermediate": INCREMENTAL_MODELS[len(STAGING_MODELS) : len(STAGING_MODELS) + 4],
+    "intermediate": [
+        *INCREMENTAL_MODELS[len(STAGING_MODELS) : len(STAGING_MODELS) + 4],
+        *INCREMENTAL_RULES,
+    ],
     "staging": STAGING_MODELS,
 }
 
@@ -211,6 +218,44 @@ def add_unpaid_order_at_day_end(inbox: Path, day: date) -> str:
     )
     _rewrite(path, [*orders, late])
     return "UNPAID-AT-DAY-END"
+
+
+def add_parcel_going_quiet_at_day_end(inbox: Path, day: date) -> str:
+    """An order paid late in the day whose parcel is handed to the carrier at 23:00 and never
+    scanned again: no file names it after this day, and it stalls only once as_of has moved
+    tracking_stall_hours on, so only a later run can flag it."""
+    evening = datetime.combine(day, datetime.min.time()) + timedelta(hours=20)
+    orders_path = _file(inbox, "orders", "orders", day)
+    orders = _rows(orders_path)
+    order = dict(orders[0])
+    order.update(
+        order_id="QUIET-PARCEL",
+        platform_order_no="QUIET-PARCEL",
+        placed_at=evening,
+        paid_at=evening + timedelta(minutes=5),
+    )
+    _rewrite(orders_path, [*orders, order])
+    shipments_path = _file(inbox, "logistics", "shipments", day)
+    shipments = _rows(shipments_path)
+    shipment = dict(shipments[0])
+    shipment.update(
+        shipment_id="QUIET-PARCEL-SHIPMENT",
+        order_id="QUIET-PARCEL",
+        tracking_number="QUIET-PARCEL-TRACKING",
+        created_at=evening + timedelta(hours=1),
+    )
+    _rewrite(shipments_path, [*shipments, shipment])
+    events_path = _file(inbox, "logistics", "tracking_events", day)
+    events = _rows(events_path)
+    scan = dict(events[0])
+    scan.update(
+        event_id="QUIET-PARCEL-SCAN",
+        tracking_number="QUIET-PARCEL-TRACKING",
+        event_type="handed_to_carrier",
+        event_at=evening + timedelta(hours=3),
+    )
+    _rewrite(events_path, [*events, scan])
+    return "QUIET-PARCEL"
 
 
 def add_earlier_copy_of_order(inbox: Path, old_day: date, on_day: date) -> str:
@@ -359,6 +404,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     for day in history:
         deliver(day)
     unpaid_order = add_unpaid_order_at_day_end(inbox, history[-1])
+    quiet_parcel_order = add_parcel_going_quiet_at_day_end(inbox, history[-1])
     daily.ingest(history)
     daily.dbt("seed")
     daily.dbt()  # the first build creates every table in full
@@ -427,6 +473,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "refresh_results": refresh_results,
         "late_orders": late_orders,
         "unpaid_order": unpaid_order,
+        "quiet_parcel_order": quiet_parcel_order,
         "duplicated_order": duplicated_order,
         "withdrawn_orders": withdrawn_orders,
         "withdrawn_shipment": withdrawn_shipment,
@@ -465,11 +512,13 @@ def test_late_events_for_old_orders_were_rebuilt(builds: dict) -> None:
 
 
 def test_rules_judged_anew_reach_orders_no_file_touched(builds: dict) -> None:
-    """A payment timeout that fell due after the day's build, and an old order that a late
-    copy made the duplicate: neither order had new rows, both are flagged."""
+    """A payment timeout that fell due after the day's build, a parcel that went quiet (no
+    scan since its day, judged by the incremental tracking_stalled rule), and an old order
+    that a late copy made the duplicate: none had new rows, all are flagged."""
     exceptions = builds["daily"].table("marts", "fct_order_exceptions")
     flagged = set(zip(exceptions["order_id"], exceptions["exception_type"], strict=True))
     assert (builds["unpaid_order"], "payment_timeout") in flagged
+    assert (builds["quiet_parcel_order"], "tracking_stalled") in flagged
     assert (builds["duplicated_order"], "duplicate_order") in flagged
 
 

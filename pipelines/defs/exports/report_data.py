@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines import settings
+from pipelines import marts, settings
 from pipelines.defs.exports.naming import previous_week, week_monday
 from pipelines.review_queries import failures_by_family_sql, weekly_kpis_sql
 
@@ -157,11 +157,14 @@ class MartsReader:
         # resolved once: every report of this reader comes from one build's set, even if
         # an export publishes the next one meanwhile
         folder = settings.published_marts_dir(marts_dir)
-        self.paths = {name: folder / f"{name}.parquet" for name in MARTS}
-        risk = {name: folder / f"{name}.parquet" for name in RISK_MARTS}
-        self.risk_paths = {name: path for name, path in risk.items() if path.exists()}
+        self.paths = {name: marts.source(folder, name) for name in MARTS}
+        self.risk_paths = {
+            name: marts.source(folder, name) for name in RISK_MARTS if marts.exists(folder, name)
+        }
         self._scorings: dict[str, pd.Series | None] | None = None
-        missing = [str(path) for path in self.paths.values() if not path.exists()]
+        missing = [
+            str(marts.location(folder, name)) for name in MARTS if not marts.exists(folder, name)
+        ]
         if missing:
             raise FileNotFoundError(
                 "The exported marts are missing: "

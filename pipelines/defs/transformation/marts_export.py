@@ -10,12 +10,21 @@ never a mix, even when the disk fills half-way through an export:
     marts_dir/
         current -> builds/2026-11-03T060512.123456Z    switched last, atomically
         builds/2026-11-03T060512.123456Z/<name>.parquet  the published set
-        builds/2026-11-02T060455.654321Z/<name>.parquet  the previous set, for readers still on it
+        builds/2026-11-03T060512.123456Z/<fact>/<week>.parquet  a fact, one file per partition
+        builds/2026-11-03T060512.123456Z/partitions.json  each partition's rows and fingerprint
+        builds/2026-11-02T060455.654321Z/...             the previous set, for readers still on it
         asset_checks.parquet                              written by check runs, not here
+
+The facts that grow with the history (pipelines/marts.py, PARTITIONED) are exported by
+partition, and what a run did not change is not written again: each partition's fingerprint
+(its row count and an order-independent hash of its rows, computed in DuckDB) is compared with
+the previous set's, and a partition with the same fingerprint is a hard link to the previous
+set's file. A new set is still whole on its own: removing the previous one leaves its files.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -24,9 +33,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import settings
+from pipelines import marts, settings
 
 MARTS_SCHEMA = "marts"
+PARTITIONS_MANIFEST = "partitions.json"
 
 
 class MartsExportError(RuntimeError):
@@ -47,26 +57,163 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _copy_table(connection: duckdb.DuckDBPyConnection, name: str, target: Path) -> int:
-    """Write one marts table to target; returns its rows."""
-    relation = f"{MARTS_SCHEMA}.{_quote(name)}"
-    # COPY takes no bound parameter for its file name: it is ours, built from the catalog
-    # name, with quotes doubled
-    path_literal = "'" + str(target).replace("'", "''") + "'"
-    connection.execute(f"copy (select * from {relation}) to {path_literal} (format parquet)")
+def _path_literal(path: Path) -> str:
+    # COPY takes no bound parameter for its file name: it is ours, with quotes doubled
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _copy_table(connection: duckdb.DuckDBPyConnection, relation: str, target: Path) -> int:
+    """Write one marts table (a relation in `connection`) to target; returns its rows."""
+    connection.execute(
+        f"copy (select * from {relation}) to {_path_literal(target)} (format parquet)"
+    )
     (count,) = connection.execute(f"select count(*) from {relation}").fetchone()
     return int(count)
 
 
-def _write_build(warehouse_path: Path, build: Path) -> dict[str, int]:
+def _fingerprints(connection: duckdb.DuckDBPyConnection, relation: str, key: str) -> dict:
+    """Each partition's rows and an order-independent hash of them (row order in a table is
+    not stable from one build to the next, the rows are)."""
+    columns = [row[0] for row in connection.execute(f"describe {relation}").fetchall()]
+    row_hash = f"hash({', '.join(_quote(column) for column in columns)})"
+    rows = connection.execute(
+        f"select coalesce(cast({key} as varchar), '{marts.NO_PARTITION}') as partition,"
+        f" count(*), bit_xor({row_hash}) from {relation} group by all"
+    ).fetchall()
+    return {partition: [int(count), str(digest)] for partition, count, digest in rows}
+
+
+def _schema(connection: duckdb.DuckDBPyConnection, relation: str) -> list[list[str]]:
+    return [[row[0], row[1]] for row in connection.execute(f"describe {relation}").fetchall()]
+
+
+def _write_partitions(
+    connection: duckdb.DuckDBPyConnection,
+    relation: str,
+    key: str,
+    partitions: list[str],
+    target: Path,
+) -> dict[str, list[str]]:
+    """Write the given partitions of a table, in one pass over it, to
+    target/<partition>.parquet; returns each partition's file names."""
+    if not partitions:
+        return {}
+    staging = target / ".writing"  # hidden: no reader's glob matches it
+    partition = f"coalesce(cast({key} as varchar), '{marts.NO_PARTITION}')"
+    connection.execute(
+        f"copy (select *, {partition} as oex_partition from {relation}"
+        f" where {partition} in (select unnest(?::varchar[])))"
+        f" to {_path_literal(staging)} (format parquet, partition_by (oex_partition))",
+        [partitions],
+    )
+    names = {}
+    for name in partitions:
+        written = sorted((staging / f"oex_partition={name}").glob("*.parquet"))
+        names[name] = [
+            f"{name}.parquet" if n == 0 else f"{name}_{n}.parquet" for n in range(len(written))
+        ]
+        for path, file_name in zip(written, names[name], strict=True):
+            path.rename(target / file_name)
+        if not written:  # an empty table: its one partition is an empty file with the columns
+            names[name] = [f"{name}.parquet"]
+            _copy_table(connection, f"(select * from {relation} limit 0)", target / names[name][0])
+    shutil.rmtree(staging, ignore_errors=True)
+    return names
+
+
+def _export_partitioned(
+    connection: duckdb.DuckDBPyConnection,
+    relation: str,
+    name: str,
+    build: Path,
+    previous: tuple[Path, dict] | None,
+) -> dict:
+    """Export one partitioned mart to build/<name>/, linking the partitions whose fingerprint
+    the previous set (its folder and its manifest entry for the mart) already has; returns
+    this set's manifest entry (files relative to the build folder)."""
+    key = marts.PARTITIONED[name]
+    schema = _schema(connection, relation)
+    fingerprints = _fingerprints(connection, relation, key) or {marts.NO_PARTITION: [0, "0"]}
+    target = build / name
+    target.mkdir()
+    files: dict[str, list[str]] = {}
+    if previous is not None and previous[1].get("schema") == schema:
+        previous_build, entry = previous
+        for partition, fingerprint in fingerprints.items():
+            kept = entry.get("partitions", {}).get(partition)
+            if kept and kept["fingerprint"] == fingerprint:
+                linked = _link_files([previous_build / file for file in kept["files"]], target)
+                if linked is not None:
+                    files[partition] = linked
+    to_write = sorted(set(fingerprints) - set(files))
+    files.update(_write_partitions(connection, relation, key, to_write, target))
+    return {
+        "schema": schema,
+        "rows": sum(count for count, _ in fingerprints.values()),
+        "written": to_write,
+        "partitions": {
+            partition: {
+                "fingerprint": fingerprint,
+                "files": [f"{name}/{file}" for file in files[partition]],
+            }
+            for partition, fingerprint in sorted(fingerprints.items())
+        },
+    }
+
+
+def _link_files(files: list[Path], target: Path) -> list[str] | None:
+    """Hard-link a previous set's files of a partition into target; None (nothing linked)
+    when one is gone or the file system cannot link: the partition is then written again."""
+    linked: list[Path] = []
+    try:
+        for file in files:
+            destination = target / file.name
+            os.link(file, destination)
+            linked.append(destination)
+    except OSError:
+        for path in linked:
+            path.unlink(missing_ok=True)
+        return None
+    return [path.name for path in linked]
+
+
+def _previous_manifest(previous: Path | None) -> dict:
+    if previous is None or not (previous / PARTITIONS_MANIFEST).is_file():
+        return {}
+    try:
+        return json.loads((previous / PARTITIONS_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # unreadable: every partition is written again
+
+
+def _export_tables(
+    connection: duckdb.DuckDBPyConnection,
+    relations: dict[str, str],
+    build: Path,
+    previous: Path | None,
+) -> dict[str, int]:
+    """Write every table (name -> relation in `connection`) to the build folder, the
+    partitioned ones by partition; returns rows per table."""
+    before = _previous_manifest(previous)
+    manifest, written = {}, {}
+    for name, relation in relations.items():
+        if name in marts.PARTITIONED:
+            earlier = (previous, before[name]) if previous and name in before else None
+            manifest[name] = _export_partitioned(connection, relation, name, build, earlier)
+            written[name] = manifest[name]["rows"]
+        else:
+            written[name] = _copy_table(connection, relation, build / f"{name}.parquet")
+    (build / PARTITIONS_MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return written
+
+
+def _write_build(warehouse_path: Path, build: Path, previous: Path | None) -> dict[str, int]:
     connection = duckdb.connect(
         str(warehouse_path), read_only=True, config=settings.duckdb_reader_config()
     )
     try:
-        return {
-            name: _copy_table(connection, name, build / f"{name}.parquet")
-            for name in _mart_tables(connection)
-        }
+        relations = {name: f"{MARTS_SCHEMA}.{_quote(name)}" for name in _mart_tables(connection)}
+        return _export_tables(connection, relations, build, previous)
     finally:
         connection.close()
 
@@ -83,9 +230,12 @@ def _flush_to_disk(build: Path) -> None:
     # On some file systems (network ones, those that allocate blocks late) a full disk shows
     # only when the data is flushed; and `current` must never point at files that a crash
     # right after the switch could leave empty.
-    for path in build.iterdir():
-        _fsync(path)
-    _fsync(build)
+    # A linked partition is a file an earlier export already flushed; syncing it again is a
+    # no-op the kernel answers at once.
+    for folder in [build, *(path for path in build.iterdir() if path.is_dir())]:
+        for path in folder.iterdir():
+            _fsync(path)
+        _fsync(folder)
 
 
 def _new_build_folder(marts_dir: Path) -> Path:
@@ -142,7 +292,9 @@ def export_marts(warehouse_path: Path, marts_dir: Path) -> dict[str, int]:
     """Write every marts table to a new build folder under marts_dir, then publish that folder
     as the current set; returns rows written per table. On any failure before the switch the
     half-written folder is removed and the previous set stays published."""
-    return _publish(marts_dir, lambda build: _write_build(warehouse_path, build))
+    return _publish(
+        marts_dir, lambda build, previous: _write_build(warehouse_path, build, previous)
+    )
 
 
 def spark_mart_folders(spark_warehouse: Path) -> dict[str, Path]:
@@ -159,35 +311,33 @@ def spark_mart_folders(spark_warehouse: Path) -> dict[str, Path]:
     }
 
 
-def _copy_spark_table(connection: duckdb.DuckDBPyConnection, folder: Path, target: Path) -> int:
-    """Write one Spark table's Parquet files as one file, with the types the DuckDB export
-    writes: Spark stores timestamps as instants (read back as `timestamp with time zone`),
-    the marts as naive UTC times."""
-    files = str(folder / "*.parquet")
-    relation = "read_parquet(?)"
-    described = connection.execute(f"describe select * from {relation}", [files]).fetchall()
+def _spark_table_view(connection: duckdb.DuckDBPyConnection, name: str, folder: Path) -> str:
+    """A view over one Spark table's Parquet files with the types the DuckDB export writes:
+    Spark stores timestamps as instants (read back as `timestamp with time zone`), the marts
+    as naive UTC times. Returns the view's name."""
+    files = "'" + str(folder / "*.parquet").replace("'", "''") + "'"
+    described = connection.execute(f"describe select * from read_parquet({files})").fetchall()
     columns = ", ".join(
-        f"cast({_quote(name)} as timestamp) as {_quote(name)}"
+        f"cast({_quote(column)} as timestamp) as {_quote(column)}"
         if data_type == "TIMESTAMP WITH TIME ZONE"
-        else _quote(name)
-        for name, data_type, *_ in described
+        else _quote(column)
+        for column, data_type, *_ in described
     )
-    path_literal = "'" + str(target).replace("'", "''") + "'"
     connection.execute(
-        f"copy (select {columns} from {relation}) to {path_literal} (format parquet)", [files]
+        f"create temporary view {_quote(name)} as select {columns} from read_parquet({files})"
     )
-    (count,) = connection.execute(f"select count(*) from {relation}", [files]).fetchone()
-    return int(count)
+    return _quote(name)
 
 
-def _write_spark_build(spark_warehouse: Path, build: Path) -> dict[str, int]:
+def _write_spark_build(spark_warehouse: Path, build: Path, previous: Path | None) -> dict[str, int]:
     connection = duckdb.connect(config=settings.duckdb_reader_config())
     try:
         connection.execute("set TimeZone = 'UTC'")  # the naive times are UTC
-        return {
-            name: _copy_spark_table(connection, folder, build / f"{name}.parquet")
+        relations = {
+            name: _spark_table_view(connection, name, folder)
             for name, folder in spark_mart_folders(spark_warehouse).items()
         }
+        return _export_tables(connection, relations, build, previous)
     finally:
         connection.close()
 
@@ -196,14 +346,18 @@ def export_spark_marts(spark_warehouse: Path, marts_dir: Path) -> dict[str, int]
     """export_marts for a build on Spark (OEX_ENGINE=spark): the same files, names, columns
     and types, read from the marts tables' Parquet files in the Spark warehouse, published
     the same way."""
-    return _publish(marts_dir, lambda build: _write_spark_build(spark_warehouse, build))
+    return _publish(
+        marts_dir, lambda build, previous: _write_spark_build(spark_warehouse, build, previous)
+    )
 
 
-def _publish(marts_dir: Path, write_build: Callable[[Path], dict[str, int]]) -> dict[str, int]:
+def _publish(
+    marts_dir: Path, write_build: Callable[[Path, Path | None], dict[str, int]]
+) -> dict[str, int]:
     previous = _previous_build(marts_dir)
     build = _new_build_folder(marts_dir)
     try:
-        written = write_build(build)
+        written = write_build(build, previous)
         _flush_to_disk(build)
         _switch_current(marts_dir, build)
     except Exception as error:

@@ -1,9 +1,16 @@
 {#- A parcel is stalled when the carrier reports nothing for longer than tracking_stall_hours
-    before the parcel reached an end (delivered, rejected, returned, lost, damaged). -#}
+    before the parcel reached an end (delivered, rejected, returned, lost, damaged).
+    Incremental: only a parcel still moving can become stalled as as_of advances, so a daily
+    run judges the orders it rebuilds and those whose parcel has not reached an end (scope
+    'open_parcels'), instead of ordering every scan of the history. -#}
+{{ config(materialized='incremental', incremental_strategy='rebuild_orders',
+          meta={'rebuild_scope': 'open_parcels'}) }}
+-- depends_on: {{ ref('int_open_parcels__rebuild_scope') }}
 with
 
 orders as (
     select * from {{ ref('int_orders__context') }}
+    where {{ in_rebuild_scope('order_id') }}
 ),
 
 run as (
@@ -11,7 +18,11 @@ run as (
 ),
 
 tracking_events as (
-    select * from {{ ref('stg_logistics__tracking_events') }}
+    select tracking_events.*
+    from {{ ref('stg_logistics__tracking_events') }} as tracking_events
+    {% if is_incremental() -%}
+        semi join orders on tracking_events.tracking_number = orders.tracking_number
+    {%- endif %}
 ),
 
 -- events up to and including the first terminal one; later scans do not un-stall a parcel
