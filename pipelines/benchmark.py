@@ -5,7 +5,10 @@ holds the last day's files back and measures, each in its own process so the OS 
 memory:
 - full_build_s / peak_rss_mb: `oex run` on the DAYS days (ingest, checks, dbt build, export),
   peak resident memory of the whole process tree (polled from the OS);
-- incremental_s: the last day's files dropped in, `oex run --from LAST --to LAST`;
+- incremental_s: the first held-back day's files dropped in, `oex run --from DAY --to DAY`;
+- latency_s: the second held-back day's files copied into the inbox while the Dagster daemon
+  runs, as in production: the daemon evaluates inbox_sensor, which starts daily_build, and the
+  clock stops when the published marts hold the day's orders and their exceptions;
 - full_build_steps_s / incremental_steps_s: where each run's time went (ingestion, checks,
   dbt, export steps, and the rest: start-up and Dagster's bookkeeping), from its event log;
 - floor_s: DuckDB reading every value of every input file once (an aggregate over a hash of
@@ -14,7 +17,8 @@ memory:
   checked to give the same numbers as our warehouse;
 - page_query_s: each dashboard page's server-side time on the marts (cold caches).
 The top-level scaling_exponent is log(time ratio) / log(size ratio) of the full build between
-the smallest and the largest size: 1.0 is linear.
+the smallest and the largest size: 1.0 is linear; daily_ratio_10m_1m is the daily run at 10M
+orders over the daily run at 1M (1.0: a day costs what the day holds, not the history).
 
 PEER_FIGURES, the numbers both sides compute: for every exception the handling log records
 (a distinct order_id, exception_type), its review week (ISO week of the order's placed date in
@@ -32,6 +36,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -44,10 +49,13 @@ import duckdb
 import pandas as pd
 import psutil
 
-from pipelines import settings
+from pipelines import marts, settings
 
 BENCH_DAYS = 91
+HELD_BACK_DAYS = 2  # the daily run's day, then the day whose latency is measured
 POLL_SECONDS = 0.1
+DAEMON_START_TIMEOUT_S = 300
+LATENCY_TIMEOUT_S = 3600
 TABLES = {  # domain folder -> tables whose files it holds
     "orders": ["orders", "order_lines", "order_events"],
     "stock": ["skus", "stock_snapshots"],
@@ -160,20 +168,24 @@ def files_by_day(inbox: Path) -> dict[date, list[Path]]:
 MASTER_DATA = ("stock/skus_",)
 
 
-def hold_back_last_day(inbox: Path, held: Path) -> tuple[date, list[tuple[Path, Path]]]:
-    """Move the last day's transaction files out of the inbox (master data stays); returns
-    the day and (held, inbox) pairs."""
+def hold_back_last_days(
+    inbox: Path, held: Path, count: int
+) -> list[tuple[date, list[tuple[Path, Path]]]]:
+    """Move the last `count` days' transaction files out of the inbox (master data stays);
+    returns each day, oldest first, with its (held, inbox) pairs."""
     days = files_by_day(inbox)
-    last = max(days)
-    moves = []
-    for path in days[last]:
-        if path.relative_to(inbox).as_posix().startswith(MASTER_DATA):
-            continue
-        target = held / path.relative_to(inbox)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(path, target)
-        moves.append((target, path))
-    return last, moves
+    held_back = []
+    for day in sorted(days)[-count:]:
+        moves = []
+        for path in days[day]:
+            if path.relative_to(inbox).as_posix().startswith(MASTER_DATA):
+                continue
+            target = held / day.isoformat() / path.relative_to(inbox)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, target)
+            moves.append((target, path))
+        held_back.append((day, moves))
+    return held_back
 
 
 def table_files(inbox: Path, domain: str, table: str) -> str:
@@ -315,6 +327,133 @@ def page_query_seconds(marts_dir: Path, env: dict[str, str], cwd: Path) -> dict[
     return {page: figures["cold"] for page, figures in timings.items()}
 
 
+def _published_build(marts_dir: Path) -> str:
+    current = marts_dir / settings.MARTS_CURRENT
+    return os.readlink(current) if current.is_symlink() else ""
+
+
+def _sensor_has_ticked(instance, sensor_name: str) -> bool:
+    from dagster._core.scheduler.instigation import InstigatorType as Kind
+
+    for state in instance.all_instigator_state(instigator_type=Kind.SENSOR):
+        if state.instigator_name == sensor_name and instance.get_ticks(
+            state.instigator_origin_id, state.selector_id, limit=1
+        ):
+            return True
+    return False
+
+
+def _sensor_runs(instance) -> list:
+    import dagster as dg
+
+    return list(instance.get_runs(filters=dg.RunsFilter(tags={"oex/trigger": "inbox_sensor"})))
+
+
+def _wait(condition, timeout_s: float, what: str, daemon: subprocess.Popen) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if daemon.poll() is not None:
+            raise RuntimeError(f"the Dagster daemon stopped ({daemon.returncode}) {what}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout_s} s {what}")
+        time.sleep(POLL_SECONDS)
+
+
+def _stop(daemon: subprocess.Popen) -> None:
+    """The daemon and everything it started (its code server, a run still going)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(daemon.pid, signal.SIGTERM)
+    try:
+        daemon.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(daemon.pid, signal.SIGKILL)
+        daemon.wait()
+
+
+def inbox_to_marts_latency(
+    workdir: Path, env: dict[str, str], moves: list[tuple[Path, Path]]
+) -> dict:
+    """Seconds from a day's files landing in the inbox to their orders' exceptions in the
+    published marts, the way production gets there: the Dagster daemon (started here, as
+    `dagster dev` or a deployment runs it) evaluates inbox_sensor every
+    minimum_interval_seconds, the sensor lets a file settle SETTLE_SECONDS and requests a
+    daily_build run of its day, the daemon's run queue launches it, and its last step
+    publishes the marts. The files are copied in (a fresh modification time, as a file that
+    lands) once the sensor has evaluated the inbox as it was."""
+    import dagster as dg
+
+    dagster_home = workdir / "dagster_home"
+    log = (workdir / "daemon.log").open("w")
+    daemon = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-m", "pipelines.definitions"],
+        env=env,
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stopped whole, its run included
+    )
+    try:
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            _wait(
+                lambda: _sensor_has_ticked(instance, "inbox_sensor"),
+                DAEMON_START_TIMEOUT_S,
+                "before inbox_sensor's first evaluation",
+                daemon,
+            )
+            runs_before = {run.run_id for run in _sensor_runs(instance)}
+            published_before = _published_build(workdir / "marts")
+            landed_at, landed_epoch = time.perf_counter(), time.time()
+            for held, inbox_file in moves:
+                shutil.copyfile(held, inbox_file)
+            landed_s = time.perf_counter() - landed_at
+
+            def published() -> bool:
+                for run in _sensor_runs(instance):
+                    if run.run_id not in runs_before and run.status in (
+                        dg.DagsterRunStatus.FAILURE,
+                        dg.DagsterRunStatus.CANCELED,
+                    ):
+                        raise RuntimeError(f"the sensor's run {run.run_id} failed; see {log.name}")
+                return _published_build(workdir / "marts") != published_before
+
+            _wait(published, LATENCY_TIMEOUT_S, "before the day's marts were published", daemon)
+            seconds = time.perf_counter() - landed_at
+            (run,) = [run for run in _sensor_runs(instance) if run.run_id not in runs_before]
+            _wait(
+                lambda: instance.get_run_stats(run.run_id).end_time is not None,
+                DAEMON_START_TIMEOUT_S,
+                "before the sensor's run ended",
+                daemon,
+            )
+            run_stats = instance.get_run_stats(run.run_id)
+    finally:
+        _stop(daemon)
+        log.close()
+    orders = [inbox_file for _, inbox_file in moves if inbox_file.name.startswith("orders_")]
+    return {
+        "latency_s": round(seconds, 2),
+        "latency_copy_s": round(landed_s, 2),
+        # from the run's own record: the sensor's tick, settling and the queue before the run
+        # started, and the run itself (which ends a moment after it published the marts)
+        "latency_before_run_s": round(run_stats.start_time - landed_epoch, 2),
+        "latency_run_s": round(run_stats.end_time - run_stats.start_time, 2),
+        "latency_exceptions": _exceptions_of(workdir / "marts", orders),
+    }
+
+
+def _exceptions_of(marts_dir: Path, order_files: list[Path]) -> int:
+    """The published exceptions of the orders in the given order files."""
+    published = settings.published_marts_dir(marts_dir)
+    with duckdb.connect() as connection:
+        (count,) = connection.execute(
+            "select count(*) from read_parquet(?) where order_id in"
+            " (select order_id from read_parquet(?))",
+            [marts.source(published, "fct_order_exceptions"), [str(f) for f in order_files]],
+        ).fetchone()
+    return int(count)
+
+
 def bench_size(orders: int, workdir: Path, days: int, merchants: int, seed: int) -> dict:
     """Every figure of one size; workdir is scratch space for its inputs and warehouse."""
     env = bench_environment(workdir)
@@ -327,7 +466,7 @@ def bench_size(orders: int, workdir: Path, days: int, merchants: int, seed: int)
             "--orders",
             str(orders),
             "--days",
-            str(days + 1),
+            str(days + HELD_BACK_DAYS),
             "--merchants",
             str(merchants),
             "--seed",
@@ -338,8 +477,12 @@ def bench_size(orders: int, workdir: Path, days: int, merchants: int, seed: int)
         env,
         workdir,
     )
-    last_day, moves = hold_back_last_day(inbox, held)
-    print(f"[{orders:,}] generated in {generated.seconds} s; last day {last_day} held back")
+    (daily_day, daily_moves), (latency_day, latency_moves) = hold_back_last_days(
+        inbox, held, HELD_BACK_DAYS
+    )
+    print(
+        f"[{orders:,}] generated in {generated.seconds} s; {daily_day} and {latency_day} held back"
+    )
     # the dagster.yaml storage base_dir "." resolves against the current directory: each
     # run works in workdir, so its run storage and pool slots are its own
     parse_dbt_project(env)
@@ -347,9 +490,9 @@ def bench_size(orders: int, workdir: Path, days: int, merchants: int, seed: int)
     full_steps = last_run_seconds(workdir / "dagster_home", full.seconds)
     print(f"[{orders:,}] full build {full.seconds} s, peak {full.peak_rss_mb} MB: {full_steps}")
     floor_s = reference_floor(inbox)  # the same files as the full build
-    for held_file, inbox_file in moves:
+    for held_file, inbox_file in daily_moves:
         shutil.move(held_file, inbox_file)
-    day = last_day.isoformat()
+    day = daily_day.isoformat()
     incremental = measure(oex("run", "--from", day, "--to", day), env, workdir)
     incremental_steps = last_run_seconds(workdir / "dagster_home", incremental.seconds)
     print(f"[{orders:,}] incremental {incremental.seconds} s: {incremental_steps}")
@@ -371,6 +514,8 @@ def bench_size(orders: int, workdir: Path, days: int, merchants: int, seed: int)
     theirs = pd.read_parquet(workdir / "peer_figures.parquet")
     differences = figures_differences(ours, theirs)
     pages = page_query_seconds(workdir / "marts", env, workdir)
+    latency = inbox_to_marts_latency(workdir, env, latency_moves)
+    print(f"[{orders:,}] file in the inbox to its exceptions in the marts: {latency}")
     return {
         "orders": orders,
         "days": days,
@@ -390,8 +535,16 @@ def bench_size(orders: int, workdir: Path, days: int, merchants: int, seed: int)
         "peer_figures_match": not differences,
         "peer_figures_differences": differences[:20],
         "page_query_s": pages,
+        **latency,
         "generate_s": generated.seconds,
     }
+
+
+def daily_ratio(results: dict[str, dict], large: int = 10_000_000, small: int = 1_000_000):
+    """The daily run at `large` orders over the daily run at `small` (None without both)."""
+    if str(large) not in results or str(small) not in results:
+        return None
+    return round(results[str(large)]["incremental_s"] / results[str(small)]["incremental_s"], 2)
 
 
 def scaling_exponent(results: dict[str, dict]) -> float | None:
@@ -426,6 +579,7 @@ def format_table(report: dict) -> str:
         ("full build (s)", "full_build_s"),
         ("peak memory (MB)", "peak_rss_mb"),
         ("daily incremental (s)", "incremental_s"),
+        ("file in the inbox to the marts (s)", "latency_s"),
         ("incremental / full", "incremental_ratio"),
         ("reference floor (s)", "floor_s"),
         ("full build / floor", "build_vs_floor"),
@@ -458,6 +612,7 @@ def format_table(report: dict) -> str:
             + " |"
         )
     lines.append(f"\nscaling exponent: {report['scaling_exponent']}")
+    lines.append(f"daily run 10M / 1M: {report['daily_ratio_10m_1m']}")
     lines.append(f"machine: {report['machine']}")
     return "\n".join(lines)
 
@@ -476,10 +631,12 @@ def run_benchmark(
         with tempfile.TemporaryDirectory(prefix=f"oex-bench-{orders}-", dir=scratch) as folder:
             report["sizes"][str(orders)] = bench_size(orders, Path(folder), days, merchants, seed)
         report["scaling_exponent"] = scaling_exponent(report["sizes"])
+        report["daily_ratio_10m_1m"] = daily_ratio(report["sizes"])
         target = report_path or settings.reports_dir() / "bench.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(report, indent=2), encoding="utf-8")
     report.setdefault("scaling_exponent", None)
+    report.setdefault("daily_ratio_10m_1m", None)
     print(format_table(report))
     return report
 

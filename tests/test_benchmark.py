@@ -20,6 +20,8 @@ SIZE_FIGURES = {
     "pandas_s",
     "pandas_peak_rss_mb",
     "page_query_s",
+    "latency_s",
+    "latency_exceptions",
 }
 PAGES = {"weekly_review", "root_causes", "exception_list", "data_health"}
 
@@ -33,6 +35,7 @@ def test_tiny_benchmark_writes_every_figure_and_pandas_agrees_with_our_marts(tmp
     assert written == json.loads(json.dumps(report))
     assert set(written) >= {"sizes", "scaling_exponent", "machine"}
     assert written["scaling_exponent"] is None  # one size: nothing to scale between
+    assert written["daily_ratio_10m_1m"] is None  # needs both sizes
     figures = written["sizes"]["1000"]
     assert set(figures) >= SIZE_FIGURES
     assert set(figures["page_query_s"]) == PAGES
@@ -47,6 +50,10 @@ def test_tiny_benchmark_writes_every_figure_and_pandas_agrees_with_our_marts(tmp
         assert parts["dbt"] > 0 and parts["ingestion"] > 0, steps
         assert abs(sum(parts.values()) - figures[run]) < 0.5, steps  # the parts add up
         assert min(parts.values()) >= 0, parts  # and none is negative: "rest" is measured
+    # the latency run went through the daemon, the sensor and daily_build: its run started
+    # after the files landed, and its day's orders' exceptions are in the published marts
+    assert figures["latency_before_run_s"] > 0
+    assert figures["latency_s"] > figures["latency_run_s"] > 0
     assert figures["peer_figures_rows"] > 0
     assert figures["peer_figures_differences"] == []
     assert figures["peer_figures_match"] is True

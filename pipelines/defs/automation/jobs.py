@@ -10,6 +10,11 @@ from pipelines.defs.partitions import DAILY_PARTITIONS, WEEKLY_PARTITIONS
 
 MERCHANT_REPORTS = dg.AssetKey("merchant_reports")
 DELIVERY_RISK_MODEL = dg.AssetKey("delivery_risk")
+# Every step in the run's own process, as `oex run` executes: the steps that write the
+# warehouse take turns in its pool of 1 anyway, and Dagster's default executor starts a new
+# Python for each step, which loads the definitions again (about 8 s a step; a daily build
+# launched by the daemon took 209 s where `oex run` took 33 s on the same day).
+RUN_IN_PROCESS = dg.in_process_executor
 
 daily_build = dg.define_asset_job(
     name="daily_build",
@@ -19,6 +24,7 @@ daily_build = dg.define_asset_job(
     selection=dg.AssetSelection.all()
     - dg.AssetSelection.assets(MERCHANT_REPORTS, DELIVERY_RISK_MODEL),
     partitions_def=DAILY_PARTITIONS,
+    executor_def=RUN_IN_PROCESS,
 )
 
 weekly_merchant_reports = dg.define_asset_job(
@@ -26,6 +32,7 @@ weekly_merchant_reports = dg.define_asset_job(
     description="Write every merchant's report files for an ISO week.",
     selection=dg.AssetSelection.assets(MERCHANT_REPORTS),
     partitions_def=WEEKLY_PARTITIONS,
+    executor_def=RUN_IN_PROCESS,
 )
 
 weekly_risk_model = dg.define_asset_job(
@@ -33,4 +40,5 @@ weekly_risk_model = dg.define_asset_job(
     description="Retrain the late-delivery model on the last four weeks whose verdicts are in; "
     "it serves only if it beats the carrier x route late rate.",
     selection=dg.AssetSelection.assets(DELIVERY_RISK_MODEL),
+    executor_def=RUN_IN_PROCESS,
 )
