@@ -48,6 +48,8 @@ class Snapshots:
     safety_stock: np.ndarray
     platform_available: np.ndarray
     kind: np.ndarray
+    in_transit: np.ndarray  # units on open purchase orders at the count
+    expected_arrival_day: np.ndarray  # planned day (from 0) of the earliest open one, -1 if none
 
 
 @dataclass
@@ -129,6 +131,7 @@ def count_stock(
     policy, trajectory, shortfalls, episodes = run(tight)
 
     snapshots = _snapshots(trajectory, policy, sku_count, days)
+    _count_on_order(snapshots, trajectory, calendar.start, days)
     _count_pending(snapshots, line_item, line_day, line_units, line_time, shortfalls, item_count)
     _spoil_clean_cells(rng, snapshots, cell_of_line, lines, len(orders))
 
@@ -207,7 +210,33 @@ def _snapshots(trajectory: rp.Trajectory, policy: rp.Policy, sku_count, days) ->
         safety_stock=safety,
         platform_available=available.copy(),
         kind=kind,
+        in_transit=np.zeros(days * item_count, dtype=np.int64),
+        expected_arrival_day=np.full(days * item_count, -1, dtype=np.int64),
     )
+
+
+def _count_on_order(snapshots: Snapshots, trajectory: rp.Trajectory, start: int, days: int):
+    """What the ERP shows at each 00:00 count of the purchase orders still open (采购在途):
+    ordered on an earlier night and not yet received. Their units, and the day the earliest
+    was planned to arrive: the plan, which a late replenishment then misses (that day is past
+    and the order still open), never the day it does arrive."""
+    rep = trajectory.replenishments
+    item_count = trajectory.morning.shape[1]
+    first_open = rep.ordered_day + 1
+    last_open = np.minimum((rep.arrives - start) // DAY, days - 1)  # received during that day
+    due_day = (rep.due - start) // DAY
+    in_transit = np.zeros((days + 1, item_count), dtype=np.int64)
+    opened = first_open <= last_open
+    np.add.at(in_transit, (first_open[opened], rep.item[opened]), trajectory.units_in[opened])
+    np.add.at(in_transit, (last_open[opened] + 1, rep.item[opened]), -trajectory.units_in[opened])
+    snapshots.in_transit = np.cumsum(in_transit, axis=0)[:days].ravel()
+    expected = np.full((days, item_count), -1, dtype=np.int64)
+    # an item's orders share its lead time, so the earliest planned is the earliest ordered:
+    # write the latest first and let earlier ones overwrite the days they are open
+    latest_first = np.argsort(-rep.ordered_day, kind="stable")
+    for index in latest_first[opened[latest_first]].tolist():
+        expected[first_open[index] : last_open[index] + 1, rep.item[index]] = due_day[index]
+    snapshots.expected_arrival_day = expected.ravel()
 
 
 def _count_pending(snapshots, line_item, line_day, line_units, line_time, shortfalls, item_count):

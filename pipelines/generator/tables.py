@@ -419,5 +419,10 @@ def stock_snapshots_table(snapshots: Snapshots, catalogue: Catalogue, first_day:
         "available": pa.array(snapshots.available.astype(np.int32)),
         "safety_stock": pa.array(snapshots.safety_stock.astype(np.int32)),
         "platform_available": pa.array(snapshots.platform_available.astype(np.int32)),
+        "in_transit_qty": pa.array(snapshots.in_transit.astype(np.int32)),
+        "expected_arrival_date": pa.array(
+            (first_day + snapshots.expected_arrival_day).astype(np.int32),
+            mask=snapshots.expected_arrival_day < 0,
+        ).cast(pa.date32()),
     }
     return _table("stock_snapshots", columns, day)

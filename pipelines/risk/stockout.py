@@ -10,9 +10,15 @@ For each item, as known at a moment (the "as of", UTC):
   the new level: days above PROMOTION_CAP times the window's median count as the median.
 - available: the latest snapshot counted by the as-of day (00:00 local), less the units
   ordered since that count.
-- days of cover: when the forecast demand from the as-of on uses up what is available.
+- days of cover: when the forecast demand from the as-of on uses up what is available, in
+  days of the clock (an as-of at 23:59 has a minute of today left, not a day).
 - lead time: seed replenishment_lead_times, the warehouse's default row or the SKU's own.
-- the next replenishment: no input carries purchase orders, but the counts show each item's
+- the next replenishment, from the open purchase orders when the counts carry them
+  (in_transit_qty, expected_arrival_date: what the ERP showed at the count): the earliest
+  one's planned day plus the mean lateness of the orders received in the history (an
+  overdue one: when orders that late came); nothing on order: a lead time after the night
+  the forecast brings the item to the position (available plus on order) it was seen
+  reordering at. Without them (replenishment_basis inferred_from_counts), the counts'
   rhythm: a replenishment arrived where the next morning's count exceeds this morning's less
   the day's orders, and the level the item stood at a lead time before each arrival is the
   level its merchant reorders at. Once the running cycle has fallen to that level, its
@@ -25,9 +31,10 @@ Only what was known at the as-of is read: snapshots counted by then, lines of or
 before it, events before it. The fit is deterministic (no random draw anywhere), so the same
 as-of gives the same scores whatever was loaded later.
 
-What it cannot see: a replenishment that comes off the item's rhythm (an extra order, one
-arriving late, one received during the as-of day, before the next count), and a promotion
-ahead (the model knows no calendar), so demand before a peak is underestimated.
+What it cannot see: without purchase orders, a replenishment that comes off the item's rhythm
+(an extra order, one arriving late, one received during the as-of day, before the next
+count); with them, which open order will be late (only how late orders were on average); and
+a promotion ahead (the model knows no calendar), so demand before a peak is underestimated.
 """
 
 from __future__ import annotations
@@ -47,13 +54,18 @@ HISTORY_DAYS = 56
 SHARE_DAYS = 28
 SEASON_DAYS = 7
 PROMOTION_CAP = 1.5
+# A replenishment is received during the working day (about 09:00-17:00): due at midday.
+ARRIVAL_CLOCK = 0.5
+# An overdue purchase order later than any received before: expected within this many days.
+OVERDUE_WAIT_DAYS = 1.0
 OPEN_ORDER_DAYS = 30  # an order still unallocated after this long is not waiting for stock
 # An item's exception this long after its previous one is a new run-out, not the same one.
 NEW_STOCKOUT_GAP = timedelta(hours=72)
 MODEL_VERSION = (
-    f"topdown-holtwinters-v1(trend=add damped, season=mul {SEASON_DAYS}d, "
+    f"topdown-holtwinters-v2(trend=add damped, season=mul {SEASON_DAYS}d, "
     f"history={HISTORY_DAYS}d, days over {PROMOTION_CAP:g}x median as median, "
-    f"sku share={SHARE_DAYS}d, reorder level=median of arrivals seen, horizon={HORIZON_DAYS}d)"
+    f"sku share={SHARE_DAYS}d, next replenishment=open purchase orders + mean lateness, "
+    f"else reorder level=median of arrivals seen, horizon={HORIZON_DAYS}d)"
 )
 ITEM = ["warehouse_id", "sku"]
 # rpt_stockout_risk, column by column with its type: the mart is created from this even when
@@ -68,6 +80,12 @@ MART_COLUMNS = {
     "days_of_cover": "double",
     "lead_time_days": "integer",
     "expected_stockout_date": "date",
+    # units on open purchase orders at the latest count; null when the export carries none
+    "in_transit_qty": "double",
+    # when the next replenishment is expected in, and from what: the export's open purchase
+    # orders (purchase_orders) or, without them, the counts' rhythm (inferred_from_counts)
+    "expected_replenishment_date": "date",
+    "replenishment_basis": "varchar",
     "is_at_risk": "boolean",
     "open_orders": "bigint",
     "expected_orders": "double",
@@ -222,17 +240,36 @@ def _score(connection, tables, static: _StaticInputs, moment: datetime) -> pd.Da
     items["lead_time_days"] = static.lead_time_of(items)
     demand = _item_forecast(items, warehouse_forecast, elapsed)
     available = items.available.to_numpy(float)
-    cover = _days_of_cover(available, demand)
+    today_left = 1.0 - _clock(local_now)
+    cover = _days_of_cover(available, demand, today_left)
     lead = items.lead_time_days.fillna(HORIZON_DAYS).to_numpy(float)
     rhythm = _replenishment_rhythm(connection, tables, items, daily, today)
-    until_stock = _days_until_replenishment(rhythm, available, demand, lead, local_now)
-    expected_units = _demand_within(demand, until_stock)
+    on_order = items.in_transit_qty.to_numpy(float, na_value=np.nan)
+    arrival = pd.to_datetime(items.expected_arrival_date)
+    arrival_in_days = ((arrival - pd.Timestamp(today)) / pd.Timedelta(days=1)).to_numpy(
+        float, na_value=np.nan
+    )
+    # an export without the columns, or with units on order and no planned day: inferred
+    from_orders = (on_order == 0) | ((on_order > 0) & ~np.isnan(arrival_in_days))
+    until_stock = np.where(
+        from_orders,
+        _days_until_purchase_order(
+            rhythm, on_order, arrival_in_days, available, demand, lead, local_now
+        ),
+        _days_until_replenishment(rhythm, available, demand, lead, local_now),
+    )
+    expected_units = _demand_within(demand, until_stock, today_left)
     items["forecast_daily_demand"] = demand[:, 1 : HORIZON_DAYS + 1].mean(axis=1)
     items["days_of_cover"] = cover
     items["expected_stockout_date"] = [
         None if np.isnan(days) else (local_now + timedelta(days=float(days))).date()
         for days in cover
     ]
+    items["in_transit_qty"] = items.in_transit_qty.astype(float)
+    items["expected_replenishment_date"] = [
+        (local_now + timedelta(days=float(days))).date() for days in until_stock
+    ]
+    items["replenishment_basis"] = np.where(from_orders, "purchase_orders", "inferred_from_counts")
     items["open_orders"] = _open_orders(connection, tables, moment, items)
     items["expected_orders"] = expected_units * items.orders_per_unit
     items["expected_impact"] = np.maximum(expected_units - available, 0) * items.orders_per_unit
@@ -252,18 +289,24 @@ def _score(connection, tables, static: _StaticInputs, moment: datetime) -> pd.Da
 
 
 SNAPSHOT_HISTORY = """
-select warehouse_id, sku, snapshot_date, available
+select warehouse_id, sku, snapshot_date, available, in_transit_qty, expected_arrival_date
 from {snapshots}
 where snapshot_date between $first and $today
 """
 
 
-def _replenishment_rhythm(connection, tables, items, daily, today: date) -> dict[str, np.ndarray]:
+def _replenishment_rhythm(connection, tables, items, daily, today: date) -> dict:
     """What each item's counts say about how it is replenished: a replenishment arrived on a
     day the next morning's count exceeds this morning's less the day's orders. The level the
     merchant reorders at is the item's level on the night a lead time before such an arrival
     (the median over the arrivals seen); the reorder of the running cycle is the first night
-    since the last arrival that ended at or below that level."""
+    since the last arrival that ended at or below that level.
+
+    Where the counts carry what is on order (in_transit_qty), the reorders are seen instead of
+    guessed: a night ordered when what is on order grew by more than the day's receipts took
+    off it, and the level the merchant reorders at is the position (available plus on order)
+    that night ended at. And the open orders' planned days against the days they were
+    received say how late an overdue one tends to be (`lateness`, days, over every item)."""
     days = pd.date_range(today - timedelta(days=HISTORY_DAYS), today, freq="D").date
     counts = connection.execute(
         SNAPSHOT_HISTORY.format(snapshots=tables["stg_stock__stock_snapshots"]),
@@ -289,11 +332,33 @@ def _replenishment_rhythm(connection, tables, items, daily, today: date) -> dict
     since = np.arange(len(days) - 1)[None, :] > last_arrival[:, None]
     below = since & (night_level <= reorder_level[:, None])
     reordered = np.where(below.any(axis=1), below.argmax(axis=1), -1)
+    on_order = _matrix(counts, items, days, "snapshot_date", "in_transit_qty", np.nan)
+    placed = np.nan_to_num(on_order[:, 1:] - on_order[:, :-1] + brought, nan=0.0) > 0
+    position = morning[:, :-1] - taken[:, :-1] + on_order[:, :-1]  # each night, before review
+    order_level = np.full(len(items), np.nan)
+    for row in np.flatnonzero(placed.any(axis=1)):
+        order_level[row] = np.nanmedian(position[row, placed[row]])
     return {
         "reorder_level": reorder_level,
         # days before today of the night that reordered (0: tonight), -1 if none yet
         "reordered_days_ago": np.where(reordered >= 0, len(days) - 1 - reordered, -1),
+        "order_level": order_level,
+        "lateness": _lateness(counts, today),
     }
+
+
+def _lateness(counts: pd.DataFrame, today: date) -> np.ndarray:
+    """Days each purchase order received by today came in after its planned day (0: on time):
+    an order is open on the mornings its planned day shows, and was received during the last
+    of them."""
+    open_orders = counts.dropna(subset=["expected_arrival_date"])
+    if open_orders.empty:
+        return np.zeros(0)
+    planned = pd.to_datetime(open_orders.expected_arrival_date).dt.date
+    last_open = open_orders.groupby([*ITEM, planned]).snapshot_date.max()
+    received = last_open[last_open < today]
+    planned_day = pd.to_datetime(received.index.get_level_values(-1))
+    return np.maximum((pd.to_datetime(received.to_numpy()) - planned_day).days.to_numpy(), 0)
 
 
 def _matrix(frame, items, days, day_column, value_column, missing) -> np.ndarray:
@@ -310,7 +375,7 @@ def _days_until_replenishment(rhythm, available, demand, lead, local_now: dateti
     ordered (a lead time after that night, about midday), else one ordered when the forecast
     brings the item to its reorder level, else one ordered tonight. One that should have been
     counted already and was not is late, and when it comes nobody knows: as if ordered now."""
-    clock = (local_now - datetime.combine(local_now.date(), time())) / timedelta(days=1)
+    clock = _clock(local_now)
     level = rhythm["reorder_level"]
     days_ago = rhythm["reordered_days_ago"]
     known = ~np.isnan(level)
@@ -319,9 +384,52 @@ def _days_until_replenishment(rhythm, available, demand, lead, local_now: dateti
     running = np.where(days_ago >= 0, lead + 0.5 - days_ago - clock, lead + 1.5 - clock)
     # due before the last count and not in it: late
     running = np.where(running < -0.5, lead, np.maximum(running, 0.0))
-    reach_level = _days_of_cover(np.where(known, available - level, 0.0), demand)
+    reach_level = _days_of_cover(np.where(known, available - level, 0.0), demand, 1 - clock)
     later = np.nan_to_num(reach_level, nan=HORIZON_DAYS * 4) + lead + 0.5
     return np.where(ordered, running, np.where(known, later, lead))
+
+
+def _days_until_purchase_order(
+    rhythm, on_order, arrival_in_days, available, demand, lead, local_now: datetime
+) -> np.ndarray:
+    """Days from the as-of until the next replenishment is in, from the open purchase orders
+    the latest count showed: the earliest one's planned day plus the mean lateness of the
+    orders received in the history (a fifth come days late), about midday (ARRIVAL_CLOCK).
+    One overdue (its day before today) is late: it comes when orders that late came, the
+    median over the orders received in the history that were at least as late. Nothing on
+    order: the next is ordered the night the forecast brings the position (available, nothing
+    on order) to the level the item was seen reordering at, and is in a lead time after; with
+    no reorder seen, ordered tonight."""
+    clock = _clock(local_now)
+    lateness = rhythm["lateness"]
+    overdue = np.maximum(-arrival_in_days, 0)
+    wait = np.array([_overdue_wait(lateness, days) for days in np.nan_to_num(overdue).tolist()])
+    # not overdue yet: its planned day plus the mean lateness of the orders received before
+    expected_lateness = float(lateness.mean()) if len(lateness) else 0.0
+    ahead = np.where(arrival_in_days >= 0, arrival_in_days + expected_lateness, wait)
+    planned = ahead + ARRIVAL_CLOCK - clock
+    level = rhythm["order_level"]
+    known = ~np.isnan(level)
+    reach_level = _days_of_cover(np.where(known, available - level, 0.0), demand, 1 - clock)
+    reach_level = np.nan_to_num(np.where(known, reach_level, 0.0), nan=HORIZON_DAYS * 4)
+    # ordered the night of the day it gets there, in a lead time after, about midday
+    order_night = np.floor(reach_level + clock)
+    not_ordered = order_night + lead + ARRIVAL_CLOCK - clock
+    return np.maximum(np.where(on_order > 0, planned, not_ordered), 0.0)
+
+
+def _overdue_wait(lateness: np.ndarray, days_overdue: float) -> float:
+    """Days from today until an order `days_overdue` late comes in, from the lateness of the
+    orders received before (one received during a day counts that day)."""
+    later = lateness[lateness >= days_overdue]
+    if not len(later):
+        return OVERDUE_WAIT_DAYS
+    return float(np.median(later) - days_overdue)
+
+
+def _clock(local_now: datetime) -> float:
+    """The share of the as-of's day gone by."""
+    return (local_now - datetime.combine(local_now.date(), time())) / timedelta(days=1)
 
 
 def _longest(lead_times: pd.DataFrame) -> int:
@@ -332,7 +440,7 @@ STOCK_AT = """
 with
 
 snapshots as (
-    select warehouse_id, sku, snapshot_date, available
+    select warehouse_id, sku, snapshot_date, available, in_transit_qty, expected_arrival_date
     from {snapshots}
     where snapshot_date <= $today
     qualify row_number() over (partition by warehouse_id, sku order by snapshot_date desc) = 1
@@ -363,7 +471,9 @@ select
     snapshots.sku,
     skus.merchant_id,
     merchant_names.merchant_name,
-    snapshots.available - coalesce(taken_since.units, 0) as available
+    snapshots.available - coalesce(taken_since.units, 0) as available,
+    snapshots.in_transit_qty,
+    snapshots.expected_arrival_date
 from snapshots
 left join taken_since using (warehouse_id, sku)
 left join {skus} as skus using (sku)
@@ -511,9 +621,10 @@ def _share_of_day_elapsed(connection, tables, moment: datetime, local_now: datet
     return float(share) if share is not None else (local_now - midnight) / timedelta(days=1)
 
 
-def _days_of_cover(available: np.ndarray, demand: np.ndarray) -> np.ndarray:
+def _days_of_cover(available: np.ndarray, demand: np.ndarray, today_left: float) -> np.ndarray:
     """Days from the as-of until the forecast demand uses up what is available: 0 when
-    nothing is, NaN when nothing is expected to sell. Past the forecast, at its last pace."""
+    nothing is, NaN when nothing is expected to sell. Past the forecast, at its last pace.
+    Days of the clock: the forecast's first day is the `today_left` days left of today."""
     cover = np.full(len(available), np.nan)
     if demand.shape[1] == 0:
         return cover
@@ -532,11 +643,14 @@ def _days_of_cover(available: np.ndarray, demand: np.ndarray) -> np.ndarray:
         else:
             pace = demand[row, -1] or used[-1] / len(used)
             cover[row] = len(used) + (stock - used[-1]) / pace
-    return cover
+    # forecast days to clock days: an as-of late in the evening has hardly any of today left
+    return np.where(cover <= 1, cover * today_left, cover - 1 + today_left)
 
 
-def _demand_within(demand: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Units expected in the first `days` days from the as-of (fractions included)."""
+def _demand_within(demand: np.ndarray, days: np.ndarray, today_left: float) -> np.ndarray:
+    """Units expected in the first `days` days of the clock from the as-of (fractions
+    included); the forecast's first day is the `today_left` days left of today."""
+    days = np.where(days <= today_left, days / max(today_left, 1e-9), days - today_left + 1)
     cumulative = np.hstack([np.zeros((len(demand), 1)), np.cumsum(demand, axis=1)])
     whole = np.minimum(np.floor(days).astype(int), demand.shape[1])
     rows = np.arange(len(demand))

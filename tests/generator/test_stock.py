@@ -166,3 +166,38 @@ def test_stockout_days_are_local_days(sample):
     for row in stockouts:
         local = row["ran_out_at"] + dt.timedelta(hours=8)
         assert local.date() == row["ran_out_on"]
+
+
+def test_counts_show_the_open_purchase_orders_as_planned_not_as_they_came(world):
+    """in_transit_qty: units ordered on an earlier night and not yet received at the count;
+    expected_arrival_date: the earliest open order's planned day, which a late one then
+    misses (its day passes and it is still open), never the day it does come."""
+    calendar = make_calendar(42, END_DATE)
+    count = count_stock(
+        np.random.default_rng([7, 3]),
+        world.orders,
+        world.lines,
+        world.catalogue,
+        calendar,
+        42,
+        ref.load_lead_times(),
+    )
+    items = len(ref.WAREHOUSES) * len(world.catalogue)
+    in_transit = count.snapshots.in_transit.reshape(-1, items)
+    planned = count.snapshots.expected_arrival_day.reshape(-1, items)
+    assert ((in_transit > 0) == (planned >= 0)).all()
+    rep = count.replenishments
+    due_day = (rep.due - calendar.start) // DAY
+    arrival_day = (rep.arrives - calendar.start) // DAY
+    counted = rep.ordered_day + 1 < 42
+    first_count = rep.ordered_day[counted] + 1
+    # on order from the first count after the night it was ordered...
+    assert (in_transit[first_count, rep.item[counted]] > 0).all()
+    assert (planned[first_count, rep.item[counted]] <= due_day[counted]).all()
+    # ... until the count after the day it came, which no longer shows its planned day
+    came = counted & (arrival_day + 1 < 42)
+    assert (planned[arrival_day[came] + 1, rep.item[came]] != due_day[came]).all()
+    # a late one shows overdue (its planned day past) on the morning it does come
+    late = came & rep.is_late
+    assert late.sum() >= 5
+    assert (planned[arrival_day[late], rep.item[late]] < arrival_day[late]).all()

@@ -1,5 +1,7 @@
 """Stock-out risk on a generated sample built through `oex`: the mart's columns, the seed's
-lead times, a replay that beats flagging everything or nothing, and no look into the future.
+lead times, the open purchase orders the counts carry (and the inference from the counts when
+an export carries none), a replay that beats flagging everything or nothing, and no look into
+the future.
 
 The samples are the session's risk warehouses (tests/risk/conftest.py): ten weeks of orders,
 and the same sample built from the files of all but its last five days.
@@ -83,6 +85,10 @@ def test_every_item_counted_has_one_row_with_the_mart_columns(warehouse, latest,
     assert len(latest) == items == len(latest.drop_duplicates(["warehouse_id", "sku"]))
     assert latest.merchant_id.notna().all() and latest.merchant_name.notna().all()
     assert (latest.model_version == stockout.MODEL_VERSION).all()
+    # the generated counts carry what is on order: the replenishment is read from it
+    assert (latest.replenishment_basis == "purchase_orders").all()
+    assert latest.in_transit_qty.notna().all() and (latest.in_transit_qty > 0).any()
+    assert (latest.expected_replenishment_date >= end).all()
     assert (latest.features_as_of == pd.Timestamp(_local(end, time(18)))).all()
     out_of_stock = catalogue.exception_types()["out_of_stock"]
     assert set(latest.owner_team) == {out_of_stock.owner_team}
@@ -121,6 +127,71 @@ def test_lead_times_are_the_warehouse_default_unless_the_sku_has_its_own(warehou
     assert any(own[key] != defaults[key[0]] for key in overridden)
 
 
+def test_an_item_on_order_waits_for_its_planned_day_and_one_with_nothing_for_a_lead_time(
+    warehouse, latest, end
+):
+    counts = warehouse.execute(
+        "select warehouse_id, sku, in_transit_qty, expected_arrival_date "
+        "from staging.stg_stock__stock_snapshots where snapshot_date = ?",
+        [end],
+    ).df()
+    rows = latest.merge(counts, on=["warehouse_id", "sku"], suffixes=("", "_counted"))
+    planned = pd.to_datetime(rows.expected_arrival_date)
+    expected = pd.to_datetime(rows.expected_replenishment_date)
+    on_order = (rows.in_transit_qty > 0) & (planned >= pd.Timestamp(end))
+    assert on_order.any()
+    # on its planned day or after it (orders come late on average), never before
+    assert (expected[on_order] >= planned[on_order]).all()
+    nothing = rows.in_transit_qty == 0
+    lead = pd.to_timedelta(rows.lead_time_days[nothing], unit="D")
+    assert (expected[nothing] >= pd.Timestamp(end) + lead).all()
+
+
+@pytest.fixture(scope="module")
+def without_purchase_orders(warehouse) -> duckdb.DuckDBPyConnection:
+    """The sample as an export without in_transit_qty and expected_arrival_date shows it: the
+    tables the risk reads, copied into memory with those two columns empty."""
+    copy = duckdb.connect()
+    for name, qualified in stockout.find_tables(warehouse).items():
+        copy.execute(f"create schema if not exists {qualified.split('.')[0]}")
+        copy.register("rows", warehouse.sql(f"select * from {qualified}").to_arrow_table())
+        emptied = (
+            " replace (null::integer as in_transit_qty, null::date as expected_arrival_date)"
+            if name == "stg_stock__stock_snapshots"
+            else ""
+        )
+        copy.execute(f"create table {qualified} as select *{emptied} from rows")
+        copy.unregister("rows")
+    yield copy
+    copy.close()
+
+
+def test_an_export_without_purchase_orders_still_scores_and_says_so(
+    without_purchase_orders, latest, end
+):
+    moment = _local(end, time(18))
+    inferred = stockout.stockout_risk(without_purchase_orders, moment)
+    assert len(inferred) == len(latest)
+    assert (inferred.replenishment_basis == "inferred_from_counts").all()
+    assert inferred.in_transit_qty.isna().all()
+    assert inferred.is_at_risk.any()
+    # the same demand and cover; only the replenishment's date is guessed
+    pd.testing.assert_series_equal(
+        inferred.days_of_cover.sort_values(ignore_index=True),
+        latest.days_of_cover.sort_values(ignore_index=True),
+    )
+
+
+def test_without_purchase_orders_the_replay_still_beats_flagging_all_or_none(
+    without_purchase_orders,
+):
+    replay = stockout.backtest_stockout(
+        without_purchase_orders, _scored_days(without_purchase_orders)[-14:]
+    )
+    assert replay["precision"] >= max(0.3, 20 * replay["base_rate"]), replay
+    assert replay["recall"] >= 0.4, replay
+
+
 def test_the_replay_finds_most_stockouts_a_day_ahead_and_beats_flagging_all_or_none(replay):
     assert replay["went_out"] >= 20 and replay["run_outs"] >= 5, replay
     # "flag every item" has the base rate as precision; "flag none" has recall 0
@@ -148,6 +219,8 @@ def test_scores_of_a_moment_do_not_change_when_later_days_are_loaded(
         after = stockout.stockout_risk(full, moment)
     pd.testing.assert_frame_equal(before, after)
     assert before.is_at_risk.any()
+    # what was on order as of then, read from that day's count, not from later ones
+    assert (before.replenishment_basis == "purchase_orders").all()
 
 
 def test_the_forecast_follows_the_weekly_rhythm():

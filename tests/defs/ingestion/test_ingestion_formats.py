@@ -145,3 +145,39 @@ def test_a_file_no_profile_claims_is_listed_not_dropped(warehouse, inbox_with):
     assert entry["source_file"] == "orders/export_from_erp.csv"
     assert entry["message"].startswith("no source profile claims it")
     assert [f.source_file for f in again.files if f.status == "not_claimed"] == []
+
+
+def test_stock_counts_may_carry_what_is_on_order_or_not(warehouse, tmp_path):
+    """in_transit_qty and expected_arrival_date are optional: an export with them lands them
+    typed, one without them lands the same rows with both empty."""
+    header = "snapshot_date,warehouse_id,sku,on_hand,allocated,available,safety_stock"
+    stock = tmp_path / "inbox" / "stock"
+    stock.mkdir(parents=True)
+    (stock / "stock_snapshots_2026-11-01.csv").write_text(
+        f"{header},in_transit_qty,expected_arrival_date\n"
+        "2026-11-01,WH01,TS01-M-BLK,8,0,8,5,40,2026-11-04\n"
+        "2026-11-01,WH01,TS01-L-WHT,3,0,3,5,0,\n",
+        encoding="utf-8",
+    )
+    (stock / "stock_snapshots_2026-11-02.csv").write_text(
+        f"{header}\n2026-11-02,WH01,TS01-M-BLK,6,0,6,5\n", encoding="utf-8"
+    )
+
+    summary = ingest_table("stock_snapshots", warehouse, tmp_path / "inbox")
+
+    assert (summary.rows_loaded, summary.rows_quarantined) == (3, 0)
+    assert warehouse.execute(
+        "select snapshot_date::varchar, sku, in_transit_qty, expected_arrival_date::varchar "
+        "from raw.stock_snapshots order by snapshot_date, sku"
+    ).fetchall() == [
+        ("2026-11-01", "TS01-L-WHT", 0, None),
+        ("2026-11-01", "TS01-M-BLK", 40, "2026-11-04"),
+        ("2026-11-02", "TS01-M-BLK", None, None),
+    ]
+    types = dict(
+        warehouse.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw' and table_name = 'stock_snapshots'"
+        ).fetchall()
+    )
+    assert (types["in_transit_qty"], types["expected_arrival_date"]) == ("INTEGER", "DATE")

@@ -16,6 +16,8 @@ final as (
         available,
         safety_stock,
         platform_available,
+        in_transit_qty,
+        expected_arrival_date,
         _source_file as source_file
     from source
 )
