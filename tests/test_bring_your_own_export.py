@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from rerun_helpers import run_oex
 
+from pipelines import marts as mart_files
 from pipelines import settings
 
 pytestmark = pytest.mark.slow
@@ -70,7 +71,7 @@ def build(data_dir: Path, timezone: str, profile_zone: str | None = None) -> Pat
 
 
 def mart(data_dir: Path, name: str) -> pd.DataFrame:
-    return pd.read_parquet(settings.published_marts_dir(data_dir / "marts") / f"{name}.parquet")
+    return mart_files.read(settings.published_marts_dir(data_dir / "marts"), name)
 
 
 @pytest.fixture(scope="module")

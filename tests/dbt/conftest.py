@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipelines import marts as mart_files
 from pipelines import settings
 from pipelines.defs.transformation.marts_export import export_marts
 
@@ -35,7 +36,7 @@ class FixtureBuild:
     run_results: dict  # the build's target/run_results.json (later dbt calls overwrite it)
 
     def mart(self, name: str) -> pd.DataFrame:
-        return pd.read_parquet(settings.published_marts_dir(self.marts_dir) / f"{name}.parquet")
+        return mart_files.read(settings.published_marts_dir(self.marts_dir), name)
 
     def query(self, sql: str) -> pd.DataFrame:
         connection = duckdb.connect(str(self.warehouse), read_only=True)

@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipelines import marts as mart_files
 from pipelines.risk import delivery, model_store
 
 pytestmark = pytest.mark.slow
@@ -67,8 +68,8 @@ def test_scores_of_a_moment_do_not_change_when_later_days_are_loaded(
 def test_the_risk_mart_lists_the_open_orders_not_yet_late(risk_sample: Path):
     marts = risk_sample / "marts" / "current"
     risk = pd.read_parquet(marts / "rpt_delivery_risk.parquet")
-    orders = pd.read_parquet(marts / "fct_orders.parquet").set_index("order_id")
-    exceptions = pd.read_parquet(marts / "fct_order_exceptions.parquet")
+    orders = mart_files.read(marts, "fct_orders").set_index("order_id")
+    exceptions = mart_files.read(marts, "fct_order_exceptions")
     with connect(risk_sample) as connection:
         as_of = run_as_of(connection)
 

@@ -72,15 +72,17 @@ def _copy_table(connection: duckdb.DuckDBPyConnection, relation: str, target: Pa
 
 
 def _fingerprints(connection: duckdb.DuckDBPyConnection, relation: str, key: str) -> dict:
-    """Each partition's rows and an order-independent hash of them (row order in a table is
-    not stable from one build to the next, the rows are)."""
+    """Each partition's row count and two order-independent sums of its rows' hashes (row
+    order in a table is not stable from one build to the next, the rows are). Both sums: a
+    row's hash combines its columns' hashes much like XOR, so XOR alone cancels a value
+    changed in an even number of rows."""
     columns = [row[0] for row in connection.execute(f"describe {relation}").fetchall()]
     row_hash = f"hash({', '.join(_quote(column) for column in columns)})"
     rows = connection.execute(
         f"select coalesce(cast({key} as varchar), '{marts.NO_PARTITION}') as partition,"
-        f" count(*), bit_xor({row_hash}) from {relation} group by all"
+        f" count(*), bit_xor({row_hash}), sum({row_hash}) from {relation} group by all"
     ).fetchall()
-    return {partition: [int(count), str(digest)] for partition, count, digest in rows}
+    return {partition: [int(count), f"{xor}:{total}"] for partition, count, xor, total in rows}
 
 
 def _schema(connection: duckdb.DuckDBPyConnection, relation: str) -> list[list[str]]:

@@ -3,6 +3,7 @@ never a mix, even when the disk fills half-way through an export."""
 
 from __future__ import annotations
 
+import json
 import resource
 import shutil
 import signal
@@ -13,6 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipelines import marts as mart_files
 from pipelines import settings
 from pipelines.defs.transformation import marts_export
 from pipelines.defs.transformation.marts_export import MartsExportError, export_marts
@@ -34,13 +36,14 @@ def build_warehouse(warehouse: Path, build: str, orders: int = 300_000) -> Path:
         )
         connection.execute(
             "create or replace table marts.fct_order_exceptions as"
-            " select range as exception_id, ?::varchar as build from range(50)",
+            " select range as exception_id, '2026-W4' || (range % 3) as week, ?::varchar as build"
+            " from range(50)",
             [build],
         )
         connection.execute(
             "create or replace table marts.fct_orders as"
-            " select range as order_id, hash(range) as order_hash, ?::varchar as build"
-            " from range(?)",
+            " select range as order_id, '2026-W4' || (range % 3) as week,"
+            " hash(range) as order_hash, ?::varchar as build from range(?)",
             [build, orders],
         )
     return warehouse
@@ -49,10 +52,7 @@ def build_warehouse(warehouse: Path, build: str, orders: int = 300_000) -> Path:
 def builds_seen_by_readers(marts_dir: Path) -> dict[str, set[str]]:
     """Each mart the readers find, with the builds its rows come from."""
     published = settings.published_marts_dir(marts_dir)
-    return {
-        name: set(pd.read_parquet(published / f"{name}.parquet", columns=["build"]).build)
-        for name in MARTS
-    }
+    return {name: set(mart_files.read(published, name, columns=["build"]).build) for name in MARTS}
 
 
 def build_folders(marts_dir: Path) -> list[Path]:
@@ -108,7 +108,8 @@ def test_an_export_switches_every_file_at_once_and_keeps_the_previous_set(tmp_pa
 
     def switch_and_watch(root: Path, build: Path) -> None:
         # Wednesday's files are all written, nothing published yet
-        assert sorted(path.stem for path in build.iterdir()) == sorted(MARTS)
+        written = [path.stem for path in build.iterdir()]
+        assert sorted(written) == sorted([*MARTS, Path(marts_export.PARTITIONS_MANIFEST).stem])
         seen_just_before_the_switch.append(builds_seen_by_readers(root))
         switch_current(root, build)
 
@@ -120,7 +121,7 @@ def test_an_export_switches_every_file_at_once_and_keeps_the_previous_set(tmp_pa
     wednesday = settings.published_marts_dir(marts_dir)
     # Monday's set is removed; Tuesday's stays whole for a reader that resolved it just now
     assert build_folders(marts_dir) == sorted([tuesday, wednesday])
-    assert {name: set(pd.read_parquet(tuesday / f"{name}.parquet").build) for name in MARTS} == {
+    assert {name: set(mart_files.read(tuesday, name).build) for name in MARTS} == {
         name: {"tuesday"} for name in MARTS
     }
     # the link is relative: the marts folder can be moved or copied with its links
@@ -145,3 +146,42 @@ def test_a_copy_of_the_marts_folder_reads_the_set_it_was_copied_from(tmp_path, k
     shutil.rmtree(marts_dir)
 
     assert builds_seen_by_readers(copied) == {name: {"monday"} for name in MARTS}
+
+
+def test_a_fact_is_exported_by_week_and_unchanged_weeks_are_not_written_again(tmp_path):
+    """A daily run changes the rows of a few weeks: the next export writes those partitions
+    and links the others from the previous set, and the new set is whole on its own."""
+    warehouse = build_warehouse(tmp_path / "warehouse.duckdb", "monday", orders=30_000)
+    marts_dir = tmp_path / "marts"
+    export_marts(warehouse, marts_dir)
+    monday = settings.published_marts_dir(marts_dir)
+    assert sorted(path.name for path in (monday / "fct_orders").iterdir()) == [
+        "2026-W40.parquet",
+        "2026-W41.parquet",
+        "2026-W42.parquet",
+    ]
+    with duckdb.connect(str(warehouse)) as connection:
+        # one order of week 41 changes; week 40's rows are rewritten in another order
+        connection.execute("update marts.fct_orders set build = 'tuesday' where order_id = 1")
+        connection.execute(
+            "create or replace table marts.fct_orders as"
+            " select * from marts.fct_orders order by order_hash"
+        )
+
+    assert export_marts(warehouse, marts_dir)["fct_orders"] == 30_000
+    tuesday = settings.published_marts_dir(marts_dir)
+    manifest = json.loads((tuesday / "partitions.json").read_text(encoding="utf-8"))
+    assert manifest["fct_orders"]["written"] == ["2026-W41"]
+    assert manifest["fct_order_exceptions"]["written"] == []
+
+    def same_file(name: str, week: str) -> bool:
+        return (tuesday / name / f"{week}.parquet").samefile(monday / name / f"{week}.parquet")
+
+    assert same_file("fct_orders", "2026-W40") and same_file("fct_orders", "2026-W42")
+    assert not same_file("fct_orders", "2026-W41")
+
+    shutil.rmtree(monday)  # the previous set goes with a later export
+    orders = mart_files.read(tuesday, "fct_orders")
+    assert len(orders) == 30_000
+    assert orders.loc[orders.order_id == 1, "build"].tolist() == ["tuesday"]
+    assert set(orders.loc[orders.order_id != 1, "build"]) == {"monday"}

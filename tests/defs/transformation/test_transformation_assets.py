@@ -8,9 +8,9 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pandas as pd
 import pytest
 
+from pipelines import marts as mart_files
 from pipelines import settings
 from pipelines.catalogue import exception_types
 
@@ -74,8 +74,8 @@ def test_materialising_dbt_and_the_export_writes_the_marts(dbt_manifest, fixture
     assert exported["published"].value == str(marts)
     mart_models = {path.stem for path in (DBT_PROJECT / "models" / "marts").rglob("*.sql")}
     assert exported["tables"].value == len(mart_models)
-    assert {path.stem for path in marts.glob("*.parquet")} >= mart_models
-    exceptions = pd.read_parquet(marts / "fct_order_exceptions.parquet")
+    assert {name for name in mart_models if mart_files.exists(marts, name)} == mart_models
+    exceptions = mart_files.read(marts, "fct_order_exceptions")
     assert len(exceptions) == 9
     # no temporary file left behind, and one set published
     assert sorted(path.name for path in (fixture_warehouse / "marts").iterdir()) == [
@@ -91,7 +91,8 @@ def test_export_takes_over_a_folder_of_loose_files_and_releases_the_warehouse(tm
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("create schema marts")
         connection.execute(
-            "create table marts.fct_orders as select range as order_id from range(3)"
+            "create table marts.fct_orders as select range as order_id, '2026-W45' as week"
+            " from range(3)"
         )
         connection.execute("create view marts.not_a_table as select 1 as x")
     marts = tmp_path / "marts"
@@ -101,8 +102,8 @@ def test_export_takes_over_a_folder_of_loose_files_and_releases_the_warehouse(tm
 
     assert export_marts(warehouse, marts) == {"fct_orders": 3}
     published = settings.published_marts_dir(marts)
-    assert pd.read_parquet(published / "fct_orders.parquet").order_id.tolist() == [0, 1, 2]
-    assert sorted(path.name for path in published.iterdir()) == ["fct_orders.parquet"]
+    assert mart_files.read(published, "fct_orders").order_id.tolist() == [0, 1, 2]
+    assert sorted(path.name for path in published.iterdir()) == ["fct_orders", "partitions.json"]
     # the loose file was the previous set: kept for one more export, like a previous build
     assert sorted(path.name for path in marts.iterdir()) == [
         "builds",
@@ -111,12 +112,12 @@ def test_export_takes_over_a_folder_of_loose_files_and_releases_the_warehouse(tm
     ]
     # the read-only connection is closed: a writer can open the file again
     with duckdb.connect(str(warehouse)) as connection:
-        connection.execute("insert into marts.fct_orders values (3)")
+        connection.execute("insert into marts.fct_orders values (3, '2026-W45')")
 
     export_marts(warehouse, marts)
     assert sorted(path.name for path in marts.iterdir()) == ["builds", "current"]
     published = settings.published_marts_dir(marts)
-    assert pd.read_parquet(published / "fct_orders.parquet").order_id.tolist() == [0, 1, 2, 3]
+    assert sorted(mart_files.read(published, "fct_orders").order_id) == [0, 1, 2, 3]
 
 
 def test_each_rule_asset_shows_its_owner_team_and_catalogue_tags(dbt_manifest):
