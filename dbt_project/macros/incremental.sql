@@ -17,13 +17,18 @@
     or 'open_parcels'), filters its inputs with in_rebuild_scope() and uses the rebuild_orders
     strategy below. -#}
 
-{% macro rebuild_scope_relation() -%}
-    {%- set scope = (config.get('meta') or {}).get('rebuild_scope') -%}
-    {%- set scope_models = {
+{#- meta.rebuild_scope -> the model holding the orders a run rebuilds -#}
+{% macro rebuild_scope_models() -%}
+    {{ return({
         'orders': 'int_orders__rebuild_scope',
         'exceptions': 'int_exceptions__rebuild_scope',
         'open_parcels': 'int_open_parcels__rebuild_scope',
-    } -%}
+    }) }}
+{%- endmacro %}
+
+{% macro rebuild_scope_relation() -%}
+    {%- set scope = (config.get('meta') or {}).get('rebuild_scope') -%}
+    {%- set scope_models = rebuild_scope_models() -%}
     {%- if scope not in scope_models -%}
         {{ exceptions.raise_compiler_error(
             "Incremental model " ~ model.name ~ " needs meta.rebuild_scope 'orders', "

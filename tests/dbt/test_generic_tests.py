@@ -15,8 +15,10 @@ import duckdb
 from raw_fixture import DBT
 
 
-def run_test(fixture_build, tmp_path, selector: str, plant: str | None = None):
-    """`dbt test --select selector` on a copy of the fixture warehouse, after `plant` (SQL)."""
+def run_test(fixture_build, tmp_path, selector: str, plant: str | None = None, command=("test",)):
+    """`dbt test --select selector` (or another command) on a copy of the fixture warehouse,
+    after `plant` (SQL)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(fixture_build.warehouse, warehouse)
     if plant:
@@ -24,7 +26,7 @@ def run_test(fixture_build, tmp_path, selector: str, plant: str | None = None):
             connection.execute(plant)
     project = fixture_build.project_dir
     return subprocess.run(
-        [str(DBT), "test", "--select", selector, "--project-dir", str(project)],
+        [str(DBT), *command, "--select", *selector.split(), "--project-dir", str(project)],
         cwd=project,
         env=os.environ
         | {
@@ -88,3 +90,53 @@ def test_unique_checks_every_key_of_a_table_not_staged_by_key(fixture_build, tmp
     repeat = "insert into marts.fct_orders select * from marts.fct_orders order by order_id limit 1"
     result = run_test(fixture_build, tmp_path, "unique_fct_orders_order_id", repeat)
     assert_fails_once(result)
+
+
+# Tests of tables rebuilt by order read only the rebuilt orders on a daily `dbt build`
+# (macros/test_scope.sql). The facts' build, with its scopes:
+REBUILD_FCT_ORDERS = (
+    "int_orders__rebuild_scope int_orders__context int_exceptions__rebuild_scope fct_orders"
+)
+# an order's channel lost in staging: the rebuilt fact row carries it
+NULL_CHANNEL_STAGED = (
+    "update staging.stg_orders__orders set channel = null"
+    " where order_id = (select min(order_id) from staging.stg_orders__orders)"
+)
+# the same in a fact row no run rebuilds (written, and tested, by an earlier build)
+NULL_CHANNEL_IN_OLD_FACT = (
+    "update marts.fct_orders set channel = null"
+    " where order_id = (select min(order_id) from marts.fct_orders)"
+)
+
+
+def run_build(fixture_build, tmp_path, plant: str, lookback_days: int):
+    """`dbt build` of fct_orders and its scopes on a copy of the fixture warehouse."""
+    return run_test(
+        fixture_build,
+        tmp_path,
+        REBUILD_FCT_ORDERS,
+        plant,
+        command=["build", "--vars", f"{{lookback_days: {lookback_days}}}"],
+    )
+
+
+def test_a_daily_build_tests_the_orders_it_rebuilt(fixture_build, tmp_path):
+    # every order of the fixture is in a look-back of ten years: all are rebuilt
+    result = run_build(fixture_build, tmp_path, NULL_CHANNEL_STAGED, lookback_days=3650)
+    assert result.returncode == 1
+    assert "not_null_fct_orders_channel" in result.stdout
+    assert "Got 1 result, configured to fail if != 0" in result.stdout, result.stdout[-3000:]
+
+
+def test_a_daily_build_reads_only_the_rebuilt_orders_and_dbt_test_reads_all(
+    fixture_build, tmp_path
+):
+    built = run_build(fixture_build, tmp_path / "build", NULL_CHANNEL_IN_OLD_FACT, lookback_days=0)
+    assert built.returncode == 0, built.stdout[-3000:]  # the row no run rewrote is not re-read
+    compiled = next(fixture_build.project_dir.rglob("run/**/not_null_fct_orders_channel.sql"))
+    assert "int_exceptions__rebuild_scope" in compiled.read_text(encoding="utf-8")
+
+    tested = run_test(
+        fixture_build, tmp_path / "test", "not_null_fct_orders_channel", NULL_CHANNEL_IN_OLD_FACT
+    )
+    assert_fails_once(tested)
