@@ -226,6 +226,12 @@ def ensure_tables(connection: duckdb.DuckDBPyConnection, table: Table) -> None:
     columns += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
     connection.execute("create schema if not exists raw")
     connection.execute(f"create table if not exists raw.{table.name} ({', '.join(columns)})")
+    # a column the contract gained since the table was made (an upgrade: the stock snapshot's
+    # in-transit pair) is added, null on the rows loaded before, as the contract's optional
+    # columns are for a file without them; without it dbt's staging stops on the missing name
+    for column in table.columns:
+        added = f"{column.name} {sql_type(column)}"
+        connection.execute(f"alter table raw.{table.name} add column if not exists {added}")
     connection.execute(LEDGER_DDL)
     for name, kind in LEDGER_ADDED_COLUMNS.items():
         connection.execute(f"alter table raw.ingested_files add column if not exists {name} {kind}")

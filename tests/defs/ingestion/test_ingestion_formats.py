@@ -181,3 +181,33 @@ def test_stock_counts_may_carry_what_is_on_order_or_not(warehouse, tmp_path):
         ).fetchall()
     )
     assert (types["in_transit_qty"], types["expected_arrival_date"]) == ("INTEGER", "DATE")
+
+
+def test_a_warehouse_made_before_the_in_transit_columns_gains_them(warehouse, tmp_path):
+    """An upgrade: raw.stock_snapshots was made without the in-transit pair. The next
+    ingestion adds both (null on the rows loaded before) and loads the new export's values."""
+    warehouse.execute("create schema raw")
+    warehouse.execute(
+        "create table raw.stock_snapshots (snapshot_date date, warehouse_id varchar, sku varchar,"
+        " on_hand integer, allocated integer, available integer, safety_stock integer,"
+        " _source_file varchar, _source_line bigint, _file_hash varchar, _ingested_at timestamp)"
+    )
+    warehouse.execute(
+        "insert into raw.stock_snapshots values ('2026-10-31', 'WH01', 'TS01-M-BLK', 9, 0, 9, 5,"
+        " 'stock/stock_snapshots_2026-10-31.csv', 2, 'h', '2026-10-31 01:00:00')"
+    )
+    stock = tmp_path / "inbox" / "stock"
+    stock.mkdir(parents=True)
+    (stock / "stock_snapshots_2026-11-01.csv").write_text(
+        "snapshot_date,warehouse_id,sku,on_hand,allocated,available,safety_stock,"
+        "in_transit_qty,expected_arrival_date\n2026-11-01,WH01,TS01-M-BLK,8,0,8,5,40,2026-11-04\n",
+        encoding="utf-8",
+    )
+
+    summary = ingest_table("stock_snapshots", warehouse, tmp_path / "inbox")
+
+    assert (summary.rows_loaded, summary.rows_quarantined) == (1, 0)
+    assert warehouse.execute(
+        "select snapshot_date::varchar, in_transit_qty, expected_arrival_date::varchar "
+        "from raw.stock_snapshots order by snapshot_date"
+    ).fetchall() == [("2026-10-31", None, None), ("2026-11-01", 40, "2026-11-04")]
