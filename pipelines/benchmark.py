@@ -360,15 +360,27 @@ def _wait(condition, timeout_s: float, what: str, daemon: subprocess.Popen) -> N
 
 
 def _stop(daemon: subprocess.Popen) -> None:
-    """The daemon and everything it started (its code server, a run still going)."""
+    """The daemon and everything it started (its code server, a run still going), waited
+    for: their files in the scratch folder are removed next."""
+    try:
+        started = psutil.Process(daemon.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        started = []
     with contextlib.suppress(ProcessLookupError):
         os.killpg(daemon.pid, signal.SIGTERM)
+    for process in started:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
     try:
         daemon.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(daemon.pid, signal.SIGKILL)
+        daemon.kill()
         daemon.wait()
+    _, alive = psutil.wait_procs(started, timeout=60)
+    for process in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    psutil.wait_procs(alive, timeout=10)
 
 
 def inbox_to_marts_latency(
