@@ -46,7 +46,7 @@ def test_tiny_benchmark_writes_every_figure_and_pandas_agrees_with_our_marts(tmp
         ("incremental_s", "incremental_steps_s"),
     ):
         parts = figures[steps]
-        assert set(parts) == {"ingestion", "checks", "dbt", "export", "rest"}
+        assert set(parts) == {"ingestion", "checks", "dbt", "risk", "export", "rest"}
         assert parts["dbt"] > 0 and parts["ingestion"] > 0, steps
         assert abs(sum(parts.values()) - figures[run]) < 0.5, steps  # the parts add up
         assert min(parts.values()) >= 0, parts  # and none is negative: "rest" is measured
