@@ -1402,7 +1402,10 @@ _STOCKOUT_ACTIONS = ("suggested_action", "suggested_action_en", "suggested_actio
 @st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def _stockout_risk_skus(scope: RiskScope, limit: int, signature: tuple) -> pd.DataFrame:
     path = str(mart_path(STOCKOUT_RISK))
-    action = next((name for name in _STOCKOUT_ACTIONS if name in _columns(path)), "null")
+    columns = _columns(path)
+    action = next((name for name in _STOCKOUT_ACTIONS if name in columns), "null")
+    # marts scored before the probability (model v2) have none: shown empty, not an error
+    probability = "stockout_probability" if "stockout_probability" in columns else "null"
     sql = f"""
         with stock as (
             select * from read_parquet($risk) where is_at_risk and {_RISK_SLICE}
@@ -1418,6 +1421,7 @@ def _stockout_risk_skus(scope: RiskScope, limit: int, signature: tuple) -> pd.Da
                 days_of_cover,
                 lead_time_days,
                 expected_stockout_date,
+                {probability} as stockout_probability,
                 open_orders,
                 expected_orders,
                 expected_impact,

@@ -324,9 +324,14 @@ def dbt_executable() -> str:
 
 def parse_dbt_project() -> None:
     """`dbt parse` into dbt_project/target, in the environment a run gives dbt: the run then
-    reuses the parse (dbt parses again when a profile's env vars differ from the parse's)."""
+    reuses the parse (dbt parses again when a profile's env vars differ from the parse's).
+
+    Always a full parse (5 s): after a pull that added macros/test_scope.sql, dbt's partial
+    parse from the old target/partial_parse.msgpack failed on the overridden
+    get_where_subquery ("'rebuilt_rows_condition' is undefined"). The full parse still writes
+    a fresh partial_parse.msgpack for the runs."""
     subprocess.run(
-        [dbt_executable(), "parse", "--quiet"],
+        [dbt_executable(), "parse", "--quiet", "--no-partial-parse"],
         cwd=DBT_PROJECT_DIR,
         env=os.environ | dbt_environment(),
         check=True,

@@ -233,6 +233,7 @@ RISK_SERVING_CONTRACT = {
         "in_transit_qty",
         "expected_replenishment_date",
         "replenishment_basis",
+        "stockout_probability",
         "is_at_risk",
         "open_orders",
         "expected_orders",

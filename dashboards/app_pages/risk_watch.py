@@ -198,5 +198,6 @@ else:
                 "expected_impact",
             ),
             dates=("expected_stockout_date",),
+            percents=("stockout_probability",),
             height=420,
         )

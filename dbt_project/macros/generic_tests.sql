@@ -66,18 +66,24 @@ having count(*) > 1
     {%- if not execute -%}
         {{ return(none) }}  {#- the graph exists only once parsing is done #}
     {%- endif -%}
-    {%- set staged_by_key = [] -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model'
-                and node.config.incremental_strategy == 'replace_keys'
-                and (node.alias or node.name) | lower == relation.identifier | lower
-                and node.schema | lower == relation.schema | lower -%}
-            {%- do staged_by_key.append(node) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- set watermark = last_build_watermark() if staged_by_key else none -%}
+    {%- set staged_by_key = model_of_relation(relation, 'replace_keys') -%}
+    {%- set watermark = last_build_watermark() if staged_by_key is not none else none -%}
     {%- if watermark is none -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return("source_file in (" ~ files_ingested_since(watermark) ~ ")") }}
+{%- endmacro %}
+
+{#- The model node a relation is, when it is built with this incremental strategy; none
+    otherwise (a seed, a source, a table built another way). Only once parsing is done. -#}
+{% macro model_of_relation(relation, incremental_strategy) -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model'
+                and node.config.incremental_strategy == incremental_strategy
+                and (node.alias or node.name) | lower == relation.identifier | lower
+                and node.schema | lower == relation.schema | lower -%}
+            {{ return(node) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(none) }}
 {%- endmacro %}

@@ -43,20 +43,12 @@
     {%- if test_name is none or test_name in tests_across_rows() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set tested = [] -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model'
-                and node.config.incremental_strategy == 'rebuild_orders'
-                and (node.alias or node.name) | lower == relation.identifier | lower
-                and node.schema | lower == relation.schema | lower -%}
-            {%- do tested.append(node) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if not tested or last_build_watermark() is none -%}
+    {%- set tested = model_of_relation(relation, 'rebuild_orders') -%}
+    {%- if tested is none or last_build_watermark() is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set scope_node = graph.nodes.get(
-        'model.order_exceptions.' ~ rebuild_scope_models()[tested[0].config.meta.rebuild_scope]) -%}
+        'model.order_exceptions.' ~ rebuild_scope_models()[tested.config.meta.rebuild_scope]) -%}
     {%- set scope = api.Relation.create(
         database=scope_node.database, schema=scope_node.schema, identifier=scope_node.alias) -%}
     {{ return("order_id in (select order_id from " ~ scope ~ ")") }}

@@ -95,7 +95,8 @@ def format_summary(report: dict) -> str:
         lines.append(
             f"stock-out within 7 days: precision {_number(stock['precision'])}, recall "
             f"{_number(stock['recall'])}, median lead time "
-            f"{_number(stock.get('median_lead_time_hours'), 1)} h"
+            f"{_number(stock.get('median_lead_time_hours'), 1)} h; probabilities sum to "
+            f"{_number(stock.get('expected_went_out'), 1)} for {stock['went_out']} that went out"
         )
     return "\n".join(lines)
 

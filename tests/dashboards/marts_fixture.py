@@ -774,6 +774,7 @@ def _stockout_risk(rng: random.Random, orders: pd.DataFrame, as_of: datetime) ->
                     "in_transit_qty": 0.0,
                     "expected_replenishment_date": today + timedelta(days=int(lead_time)),
                     "replenishment_basis": "purchase_orders",
+                    "stockout_probability": round(min(1.0, short / max(available, 1)), 3),
                     "is_at_risk": at_risk,
                     "open_orders": waiting,
                     "expected_orders": expected,

@@ -206,14 +206,10 @@ def test_text_from_the_marts_is_shown_as_text(own_marts):
 
 
 def test_the_risk_contract_is_what_the_risk_assets_write():
-    from pipelines.risk import delivery
+    from pipelines.risk import delivery, stockout
 
     assert RISK_SERVING_CONTRACT["rpt_delivery_risk"] == list(delivery.MART_COLUMNS)
-    from pipelines.risk import stockout
-
-    # the stock-out columns are being settled: MART_COLUMNS once it exists, COLUMNS until then
-    columns = getattr(stockout, "MART_COLUMNS", None) or stockout.COLUMNS
-    assert RISK_SERVING_CONTRACT["rpt_stockout_risk"] == list(columns)
+    assert RISK_SERVING_CONTRACT["rpt_stockout_risk"] == list(stockout.MART_COLUMNS)
 
 
 # ---- the charts, without Streamlit

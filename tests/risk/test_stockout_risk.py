@@ -235,3 +235,90 @@ def test_a_promotion_day_in_the_history_does_not_become_the_new_level():
     history = np.full(56, 100.0)
     history[-3:] = (170.0, 400.0, 170.0)
     assert stockout.forecast_units(history, 6).max() < 130
+
+
+# ---- the stock-out probability, without a warehouse
+
+
+def test_with_one_unit_per_line_the_units_short_are_a_poisson_tail():
+    from scipy.stats import poisson
+
+    mean = np.array([0.5, 2.0, 6.0, 30.0])
+    available = np.array([0.0, 1.0, 4.0, 25.0])
+    chance, short = stockout._compound_poisson_tail(available, mean, np.array([1.0]))
+    np.testing.assert_allclose(chance, poisson.sf(available, mean), rtol=1e-9)
+    units = np.arange(400)
+    expected_short = [
+        (np.maximum(units - stock, 0) * poisson.pmf(units, rate)).sum()
+        for stock, rate in zip(available, mean, strict=True)
+    ]
+    np.testing.assert_allclose(short, expected_short, rtol=1e-6)
+
+
+def test_lines_of_several_units_are_counted_as_a_simulation_of_the_orders_says():
+    """Two units left, two expected, in lines of 1-5 units: the exact sum against 200,000
+    simulated windows of the same orders."""
+    quantities = np.array([0.8, 0.1, 0.05, 0.03, 0.02])
+    mean_units = np.array([2.0])
+    chance, short = stockout._compound_poisson_tail(np.array([2.0]), mean_units, quantities)
+    rng = np.random.default_rng(0)
+    orders = rng.poisson(mean_units[0] / (np.arange(1, 6) @ quantities), 200_000)
+    units = np.array([rng.choice(np.arange(1, 6), n, p=quantities).sum() for n in orders])
+    assert chance[0] == pytest.approx((units > 2).mean(), abs=0.01)
+    assert short[0] == pytest.approx(np.maximum(units - 2, 0).mean(), abs=0.02)
+
+
+def test_units_already_owed_make_any_order_short():
+    chance, short = stockout._compound_poisson_tail(
+        np.array([-3.0]), np.array([1.5]), np.array([1.0])
+    )
+    assert chance[0] == pytest.approx(1 - np.exp(-1.5))
+    assert short[0] == pytest.approx(4.5)  # the three owed and the 1.5 to come
+
+
+def test_a_large_seller_far_from_its_stock_has_no_chance_of_running_out():
+    chance, short = stockout._compound_poisson_tail(
+        np.array([5000.0, 480.0]), np.array([400.0, 500.0]), np.array([0.7, 0.3])
+    )
+    assert chance[0] < 1e-9 and short[0] < 1e-6
+    assert 0.6 < chance[1] < 0.95  # around the mean: a real chance either way
+
+
+def _rhythm(lateness):
+    return {"lateness": np.array(lateness, dtype=float), "order_level": np.array([np.nan])}
+
+
+def _arrivals(lateness, on_order, planned_in_days):
+    return stockout._purchase_order_arrivals(
+        _rhythm(lateness),
+        np.array([on_order], dtype=float),
+        np.array([planned_in_days], dtype=float),
+        np.array([5.0]),
+        np.ones((1, 30)),
+        np.array([6.0]),
+        datetime(2026, 11, 2, 0, 0),
+    )
+
+
+def test_an_open_order_arrives_on_its_day_or_as_late_as_orders_came_before():
+    # eight orders on time, two three days late
+    arrivals, weights = _arrivals([0] * 8 + [3] * 2, on_order=20, planned_in_days=4)
+    assert dict(zip(arrivals[0], weights[0], strict=True)) == pytest.approx(
+        {4 + stockout.ARRIVAL_CLOCK: 0.8, 7 + stockout.ARRIVAL_CLOCK: 0.2}
+    )
+
+
+def test_an_overdue_order_is_only_as_late_as_it_still_can_be():
+    # due two days ago and still open: not on time, so one of the late ones
+    arrivals, weights = _arrivals([0] * 8 + [3] * 2, on_order=20, planned_in_days=-2)
+    assert weights[0].max() == pytest.approx(1.0)
+    assert arrivals[0][weights[0].argmax()] == pytest.approx(1 + stockout.ARRIVAL_CLOCK)
+    # later than any order seen: within OVERDUE_WAIT_DAYS
+    arrivals, weights = _arrivals([0] * 8 + [3] * 2, on_order=20, planned_in_days=-5)
+    assert arrivals[0][weights[0].argmax()] == stockout.OVERDUE_WAIT_DAYS
+
+
+def test_nothing_on_order_and_no_reorder_seen_is_ordered_tonight():
+    arrivals, weights = _arrivals([0], on_order=0, planned_in_days=np.nan)
+    assert arrivals[0][0] == pytest.approx(6 + stockout.ARRIVAL_CLOCK)
+    assert weights[0][0] == 1.0

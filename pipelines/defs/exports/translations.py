@@ -85,7 +85,8 @@ TEXT: dict[str, dict[str, str]] = {
         "risk_as_of": "按截至 {as_of} 的数据评估（模型 {model}）；每项按预期影响从高到低排列。",
         "risk_note": (
             "逾期概率是按历史校准的可能性，不是定论：10 个概率为 30% 的订单，预计约 3 个会逾期。"
-            "可售天数 = 可用库存 ÷ 预测日需求，短于补货周期即可能在补货到达前卖完。"
+            "可售天数 = 可用库存 ÷ 预测日需求；"
+            "断货概率是下一批补货到达前有订单因无货而受影响的可能性，达 30% 即列出。"
             "新的线路、恶劣天气或比以往更大的促销不在历史里，模型无法预见。"
         ),
         "risk_no_history": (
@@ -113,6 +114,7 @@ TEXT: dict[str, dict[str, str]] = {
         "days_of_cover": "可售天数",
         "lead_time_days": "补货周期（天）",
         "expected_stockout_date": "预计断货日期",
+        "stockout_probability": "断货概率",
         "open_orders": "待发订单",
         "expected_orders": "预计新增订单",
     },
@@ -186,9 +188,10 @@ TEXT: dict[str, dict[str, str]] = {
         "risk_note": (
             "A late probability is a chance calibrated on history, not a verdict: of ten "
             "orders at 30%, about three are expected to end late. Days of cover = available "
-            "stock ÷ forecast daily demand; shorter than the replenishment lead time, the SKU "
-            "may sell out before replenishment arrives. A new route, bad weather or a promotion "
-            "bigger than any before is not in the history, and the model cannot foresee it."
+            "stock ÷ forecast daily demand; the stock-out probability is the chance that an "
+            "order finds no stock before the next replenishment is in, listed from 30%. A new "
+            "route, bad weather or a promotion bigger than any before is not in the history, "
+            "and the model cannot foresee it."
         ),
         "risk_no_history": (
             "Not enough history yet to tell next week's risk; the report shows it once about "
@@ -217,6 +220,7 @@ TEXT: dict[str, dict[str, str]] = {
         "days_of_cover": "Days of cover",
         "lead_time_days": "Lead time (days)",
         "expected_stockout_date": "Expected stock-out date",
+        "stockout_probability": "Stock-out probability",
         "open_orders": "Open orders",
         "expected_orders": "Expected orders",
     },

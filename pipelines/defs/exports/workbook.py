@@ -149,6 +149,7 @@ def risk_sku_columns(words: Catalogue) -> list[Column]:
         Column("days_of_cover", lambda r: r["days_of_cover"], "number", 10),
         Column("lead_time_days", lambda r: r["lead_time_days"], "number", 10),
         Column("expected_stockout_date", lambda r: r["expected_stockout_date"], "date", 14),
+        Column("stockout_probability", lambda r: r["stockout_probability"], "percent", 12),
         Column("open_orders", lambda r: r["open_orders"], "int", 10),
         Column("expected_orders", lambda r: r["expected_orders"], "number", 10),
         Column("owner_team", lambda r: words.label(r["owner_team"])),

@@ -41,14 +41,45 @@ class ManifestMissingError(FileNotFoundError):
     """The dbt manifest has not been prepared."""
 
 
+class ManifestStaleError(ManifestMissingError):
+    """The dbt project changed after the manifest was parsed."""
+
+
+# What `dbt parse` reads: a file here newer than the manifest means the manifest is stale.
+PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+
+
 def dbt_manifest_path() -> Path:
-    """The manifest.json `dbt parse` wrote; a clear error when it is missing."""
+    """The manifest.json `dbt parse` wrote; a clear error when it is missing, or older than
+    the project (after a `git pull` or an edit: a model it does not know would otherwise fail
+    the build half-way with a KeyError)."""
     if not MANIFEST_PATH.exists():
         raise ManifestMissingError(
             f"The dbt manifest {MANIFEST_PATH} does not exist. Run `make manifest` "
             "(it runs `dbt parse` in dbt_project/) before loading the Dagster definitions."
         )
+    changed = newest_project_source(MANIFEST_PATH.parent.parent)
+    if changed is not None and changed.stat().st_mtime > MANIFEST_PATH.stat().st_mtime:
+        raise ManifestStaleError(
+            f"The dbt manifest {MANIFEST_PATH} is older than the dbt project "
+            f"({changed.relative_to(MANIFEST_PATH.parent.parent)} changed since). Run "
+            "`make manifest` (it runs `dbt parse` in dbt_project/) before loading the Dagster "
+            "definitions."
+        )
     return MANIFEST_PATH
+
+
+def newest_project_source(project_dir: Path) -> Path | None:
+    """The most recently modified file `dbt parse` reads."""
+    files = [
+        path
+        for name in PROJECT_SOURCES
+        for path in (
+            [project_dir / name] if name.endswith(".yml") else (project_dir / name).rglob("*")
+        )
+        if path.is_file()
+    ]
+    return max(files, key=lambda path: path.stat().st_mtime, default=None)
 
 
 def mart_model_names(manifest_path: Path) -> list[str]:

@@ -76,6 +76,7 @@ def write_risk_marts(folder: Path, merchants: list) -> None:
             "days_of_cover": cover,
             "lead_time_days": lead_time,
             "expected_stockout_date": (RISK_AS_OF + timedelta(days=cover, hours=8)).date(),
+            "stockout_probability": 0.9 if cover < lead_time else 0.05,
             "is_at_risk": cover < lead_time,
             "open_orders": 2,
             "expected_orders": max(lead_time - cover, 0) * 2.0,

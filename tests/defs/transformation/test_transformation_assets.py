@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -36,6 +37,27 @@ def test_a_missing_manifest_says_to_run_make_manifest(dbt_manifest, monkeypatch,
     monkeypatch.setattr(assets, "MANIFEST_PATH", tmp_path / "target" / "manifest.json")
     with pytest.raises(assets.ManifestMissingError, match="make manifest"):
         assets.dbt_manifest_path()
+
+
+def test_a_manifest_older_than_the_project_says_to_run_make_manifest(monkeypatch, tmp_path):
+    """After a pull that adds a model, the old manifest would fail the build half-way."""
+    from pipelines.defs.transformation import assets
+
+    project = tmp_path / "dbt_project"
+    (project / "models" / "staging").mkdir(parents=True)
+    (project / "target").mkdir()
+    (project / "dbt_project.yml").write_text("name: x\n", "utf-8")
+    manifest = project / "target" / "manifest.json"
+    manifest.write_text("{}", "utf-8")
+    model = project / "models" / "staging" / "stg_new.sql"
+    model.write_text("select 1", "utf-8")
+    monkeypatch.setattr(assets, "MANIFEST_PATH", manifest)
+    os.utime(manifest, (1_000_000_000, 1_000_000_000))
+    with pytest.raises(assets.ManifestStaleError, match=r"models/staging/stg_new.sql changed"):
+        assets.dbt_manifest_path()
+    os.utime(model, (900_000_000, 900_000_000))  # parsed after the last change: fine
+    os.utime(project / "dbt_project.yml", (900_000_000, 900_000_000))
+    assert assets.dbt_manifest_path() == manifest
 
 
 def test_sources_line_up_with_the_ingestion_assets(dbt_manifest):

@@ -14,6 +14,7 @@ final as (
         days_of_cover,
         lead_time_days,
         expected_stockout_date,
+        stockout_probability,
         open_orders,
         expected_orders,
         owner_team,
