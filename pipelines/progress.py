@@ -114,8 +114,7 @@ class RunProgress(threading.Thread):
             return
         kind = event.event_type
         if kind == dg.DagsterEventType.STEP_FAILURE:
-            error = event.step_failure_data.error
-            reason = (error.message if error else entry.user_message).strip().splitlines()[0]
+            reason = failure_reason(event.step_failure_data.error, entry.user_message)
             self.progress.failures.append(f"{event.step_key}: {reason}")
             self.console.print(f"[red]✗ {event.step_key} failed:[/red] {reason}")
         elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
@@ -172,6 +171,16 @@ class RunProgress(threading.Thread):
         reason = evaluation.description or _check_reason(evaluation.metadata)
         asset = evaluation.asset_key.to_user_string()
         self.progress.checks_failed.append((severity, asset, evaluation.check_name, reason))
+
+
+def failure_reason(error, fallback: str) -> str:
+    """What went wrong in a step, in one line: the innermost cause (Dagster wraps it in "Error
+    occurred while executing op ...", which names the step again and says nothing more)."""
+    if error is not None:
+        while error.cause is not None:
+            error = error.cause
+    lines = (error.message if error is not None else fallback or "").strip().splitlines()
+    return lines[0] if lines else "?"
 
 
 def _check_reason(metadata: dict) -> str:

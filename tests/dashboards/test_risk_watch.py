@@ -62,6 +62,7 @@ def test_the_order_and_sku_with_the_most_expected_impact_lead_their_lists(open_p
     assert (stock["SKU"].iloc[0], stock["仓库"].iloc[0]) == (worst["sku"], worst["warehouse_id"])
     assert stock["预期影响（单）"].tolist() == sorted(stock["预期影响（单）"], reverse=True)
     assert set(stock["建议措施"]) == {catalogue.exception_types()["out_of_stock"].actions["zh-CN"]}
+    assert stock["断货概率"].iloc[0] == pytest.approx(worst["stockout_probability"] * 100)
     # every SKU listed runs out before its replenishment can arrive
     assert (stock["可售天数"] < stock["补货周期（天）"]).all()
 

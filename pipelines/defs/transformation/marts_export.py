@@ -71,12 +71,13 @@ def _copy_table(connection: duckdb.DuckDBPyConnection, relation: str, target: Pa
     return int(count)
 
 
-def _fingerprints(connection: duckdb.DuckDBPyConnection, relation: str, key: str) -> dict:
+def _fingerprints(
+    connection: duckdb.DuckDBPyConnection, relation: str, key: str, columns: list[str]
+) -> dict:
     """Each partition's row count and two order-independent sums of its rows' hashes (row
     order in a table is not stable from one build to the next, the rows are). Both sums: a
     row's hash combines its columns' hashes much like XOR, so XOR alone cancels a value
     changed in an even number of rows."""
-    columns = [row[0] for row in connection.execute(f"describe {relation}").fetchall()]
     row_hash = f"hash({', '.join(_quote(column) for column in columns)})"
     rows = connection.execute(
         f"select coalesce(cast({key} as varchar), '{marts.NO_PARTITION}') as partition,"
@@ -135,7 +136,10 @@ def _export_partitioned(
     this set's manifest entry (files relative to the build folder)."""
     key = marts.PARTITIONED[name]
     schema = _schema(connection, relation)
-    fingerprints = _fingerprints(connection, relation, key) or {marts.NO_PARTITION: [0, "0"]}
+    columns = [column for column, _ in schema]
+    fingerprints = _fingerprints(connection, relation, key, columns) or {
+        marts.NO_PARTITION: [0, "0"]
+    }
     target = build / name
     target.mkdir()
     files: dict[str, list[str]] = {}

@@ -415,6 +415,7 @@ def test_the_risk_sheet_lists_the_merchants_own_orders_and_skus_most_at_risk_fir
     # SKUs that run out before replenishment, most expected impact first
     assert [row["SKU"] for row in skus] == ["SKU-QX-1", "SKU-QX-0"]
     assert skus[0]["可售天数"] == 1.5 and skus[0]["补货周期（天）"] == 5
+    assert skus[0]["断货概率"] == 0.9  # a share, shown as a percentage
     assert skus[0]["建议措施"] == causes["replenishment_policy"].actions["zh-CN"]
     guidelines = {
         text for kind in catalogue.exception_types().values() for text in kind.guidelines.values()

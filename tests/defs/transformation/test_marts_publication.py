@@ -185,3 +185,27 @@ def test_a_fact_is_exported_by_week_and_unchanged_weeks_are_not_written_again(tm
     assert len(orders) == 30_000
     assert orders.loc[orders.order_id == 1, "build"].tolist() == ["tuesday"]
     assert set(orders.loc[orders.order_id != 1, "build"]) == {"monday"}
+
+
+def test_an_empty_fact_keeps_its_columns_and_rows_without_a_week_are_kept(tmp_path):
+    """A first build with no exceptions yet still publishes the fact (readers get its columns,
+    no rows), and an order without a review week is exported, not dropped."""
+    warehouse = build_warehouse(tmp_path / "warehouse.duckdb", "monday", orders=100)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("delete from marts.fct_order_exceptions")
+        connection.execute("update marts.fct_orders set week = null where order_id = 7")
+    marts_dir = tmp_path / "marts"
+    rows = export_marts(warehouse, marts_dir)
+    published = settings.published_marts_dir(marts_dir)
+
+    assert rows["fct_order_exceptions"] == 0
+    assert [path.name for path in (published / "fct_order_exceptions").iterdir()] == [
+        f"{mart_files.NO_PARTITION}.parquet"
+    ]
+    empty = mart_files.read(published, "fct_order_exceptions")
+    assert empty.empty and list(empty.columns) == ["exception_id", "week", "build"]
+
+    assert rows["fct_orders"] == 100
+    orders = mart_files.read(published, "fct_orders")
+    assert len(orders) == 100 and orders.loc[orders.order_id == 7, "week"].isna().all()
+    assert (published / "fct_orders" / f"{mart_files.NO_PARTITION}.parquet").is_file()
