@@ -153,7 +153,8 @@ class RunProgress(threading.Thread):
         elif name == "rpt_stockout_risk":
             self.console.print(
                 f"risk: {int(metadata['at_risk']):,} of {int(metadata['sku_warehouses']):,} "
-                "SKU-warehouses may run out before replenishment"
+                "SKU-warehouses may run out before replenishment "
+                f"({float(metadata.get('expected_stockouts', 0)):,.1f} expected to)"
             )
         elif path[0] in ("staging", "intermediate", "marts"):
             self.progress.models_done.add(name)

@@ -152,3 +152,21 @@ def test_a_build_on_spark_says_the_risk_is_not_scored_and_leaves_the_marts_alone
     assert len(notes) == 2
     assert all("this build ran on Spark" in note["not_scored"].value for note in notes)
     assert before > 0 and risk_rows() == before  # the sample's own risk mart, untouched
+
+
+def test_the_stockout_asset_writes_its_mart_and_says_how_many_may_run_out(own_copy: Path):
+    from pipelines.defs.risk.assets import rpt_stockout_risk
+    from pipelines.risk import stockout
+
+    result = materialize(rpt_stockout_risk)
+    (event,) = result.get_asset_materialization_events()
+    note = {key: value.value for key, value in event.materialization.metadata.items()}
+    with connect(own_copy) as connection:
+        mart = connection.execute("select * from marts.rpt_stockout_risk").df()
+    assert note["sku_warehouses"] == len(mart) > 0
+    assert note["at_risk"] == int(mart.is_at_risk.sum()) > 0
+    assert note["expected_stockouts"] == pytest.approx(mart.stockout_probability.sum())
+    assert note["model_version"] == stockout.MODEL_VERSION
+    # a probability, and the flagged ones are the likely ones
+    assert mart.stockout_probability.between(0, 1).all()
+    assert (mart.stockout_probability[mart.is_at_risk] >= stockout.FLAG_PROBABILITY).all()

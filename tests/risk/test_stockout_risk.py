@@ -201,6 +201,12 @@ def test_the_replay_finds_most_stockouts_a_day_ahead_and_beats_flagging_all_or_n
     assert replay["run_outs_flagged_before"] >= replay["run_outs"] / 2, replay
 
 
+def test_the_stockout_probabilities_add_up_to_about_the_items_that_ran_out(replay):
+    # calibration in the large: a probability that said 10% where a third ran out fails here
+    assert 0.6 * replay["went_out"] <= replay["expected_went_out"] <= 1.5 * replay["went_out"]
+    assert replay["mean_probability_flagged"] >= stockout.FLAG_PROBABILITY
+
+
 def test_the_replay_scores_days_from_their_00_00_local(warehouse, replay):
     days = _scored_days(warehouse)
     assert replay["as_of_days"] == len(days)

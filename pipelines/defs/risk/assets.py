@@ -195,8 +195,9 @@ def rpt_delivery_risk(context: dg.AssetExecutionContext) -> dg.MaterializeResult
 
 @dg.asset(deps=_keys(STOCK_INPUTS), pool=WAREHOUSE_POOL, group_name=GROUP, kinds={"duckdb"})
 def rpt_stockout_risk(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Every SKU and warehouse as of the build: forecast demand, days of cover against the
-    replenishment lead time, and the orders a stock-out would hit."""
+    """Every SKU and warehouse as of the build: forecast demand, days of cover, the next
+    replenishment, the probability of a stock-out before it is in, and the orders a
+    stock-out would hit."""
     if reason := not_scored_here():
         return _skipped(context, reason)
     from pipelines.risk import stockout
@@ -207,5 +208,12 @@ def rpt_stockout_risk(context: dg.AssetExecutionContext) -> dg.MaterializeResult
     rows = write_mart("rpt_stockout_risk", table, stockout.MART_COLUMNS)
     at_risk = int(table.is_at_risk.sum()) if rows else 0
     return dg.MaterializeResult(
-        metadata={"sku_warehouses": rows, "at_risk": at_risk, "features_as_of": str(as_of)}
+        metadata={
+            "sku_warehouses": rows,
+            "at_risk": at_risk,
+            "model_version": stockout.MODEL_VERSION,
+            "features_as_of": str(as_of),
+            # the probabilities added up: SKU-warehouses expected to run out within 7 days
+            "expected_stockouts": float(table.stockout_probability.sum()) if rows else 0.0,
+        }
     )
