@@ -284,14 +284,9 @@ def _score(connection, tables, static: _StaticInputs, moment: datetime) -> pd.Da
     expected_units = _demand_within(demand, until_stock, today_left)
     items["forecast_daily_demand"] = demand[:, 1 : HORIZON_DAYS + 1].mean(axis=1)
     items["days_of_cover"] = cover
-    items["expected_stockout_date"] = [
-        None if np.isnan(days) else (local_now + timedelta(days=float(days))).date()
-        for days in cover
-    ]
+    items["expected_stockout_date"] = _dates_after(local_now, cover)
     items["in_transit_qty"] = items.in_transit_qty.astype(float)
-    items["expected_replenishment_date"] = [
-        (local_now + timedelta(days=float(days))).date() for days in until_stock
-    ]
+    items["expected_replenishment_date"] = _dates_after(local_now, until_stock)
     items["replenishment_basis"] = np.where(from_orders, "purchase_orders", "inferred_from_counts")
     items["open_orders"] = _open_orders(connection, tables, moment, items)
     items["expected_orders"] = expected_units * items.orders_per_unit
@@ -523,6 +518,21 @@ def _panjer_tail(stock, rate, mean_units, quantities):
         + (np.where(upto, stock[:, None] - np.arange(top + 1), 0) * below).sum(axis=1)
     )
     return chance, np.maximum(short, 0.0)
+
+
+# Further ahead than this, a date means nothing: a platform's "unlimited" stock (999999999)
+# would otherwise be a day past the calendar's end.
+FARTHEST_DATE_DAYS = 3650
+
+
+def _dates_after(local_now: datetime, days: np.ndarray) -> list[date | None]:
+    """The local day `days` days after the as-of; none when unknown or beyond ten years."""
+    return [
+        (local_now + timedelta(days=float(ahead))).date()
+        if np.isfinite(ahead) and ahead <= FARTHEST_DATE_DAYS
+        else None
+        for ahead in days
+    ]
 
 
 def _clock(local_now: datetime) -> float:

@@ -147,21 +147,27 @@ def test_an_item_on_order_waits_for_its_planned_day_and_one_with_nothing_for_a_l
     assert (expected[nothing] >= pd.Timestamp(end) + lead).all()
 
 
-@pytest.fixture(scope="module")
-def without_purchase_orders(warehouse) -> duckdb.DuckDBPyConnection:
-    """The sample as an export without in_transit_qty and expected_arrival_date shows it: the
-    tables the risk reads, copied into memory with those two columns empty."""
+def _in_memory_copy(warehouse, snapshots_select: str = "*") -> duckdb.DuckDBPyConnection:
+    """The tables the risk reads, copied into memory; the stock counts as `snapshots_select`
+    reads them (an export that shows them otherwise)."""
     copy = duckdb.connect()
     for name, qualified in stockout.find_tables(warehouse).items():
         copy.execute(f"create schema if not exists {qualified.split('.')[0]}")
         copy.register("rows", warehouse.sql(f"select * from {qualified}").to_arrow_table())
-        emptied = (
-            " replace (null::integer as in_transit_qty, null::date as expected_arrival_date)"
-            if name == "stg_stock__stock_snapshots"
-            else ""
-        )
-        copy.execute(f"create table {qualified} as select *{emptied} from rows")
+        select = snapshots_select if name == "stg_stock__stock_snapshots" else "*"
+        copy.execute(f"create table {qualified} as select {select} from rows")
         copy.unregister("rows")
+    return copy
+
+
+@pytest.fixture(scope="module")
+def without_purchase_orders(warehouse) -> duckdb.DuckDBPyConnection:
+    """The sample as an export without in_transit_qty and expected_arrival_date shows it:
+    those two columns empty."""
+    copy = _in_memory_copy(
+        warehouse,
+        "* replace (null::integer as in_transit_qty, null::date as expected_arrival_date)",
+    )
     yield copy
     copy.close()
 
@@ -180,6 +186,25 @@ def test_an_export_without_purchase_orders_still_scores_and_says_so(
         inferred.days_of_cover.sort_values(ignore_index=True),
         latest.days_of_cover.sort_values(ignore_index=True),
     )
+
+
+def test_a_placeholder_stock_of_a_billion_scores_without_a_date_and_not_at_risk(
+    warehouse, latest, end
+):
+    """Some platforms write 999999999 for "unlimited" (virtual goods, made to order): the
+    item is far from running out, and its stock-out date is beyond any calendar."""
+    unlimited = latest.sort_values("forecast_daily_demand").iloc[-1]
+    with _in_memory_copy(warehouse) as copy:
+        copy.execute(
+            "update staging.stg_stock__stock_snapshots set available = 999999999"
+            " where warehouse_id = ? and sku = ?",
+            [unlimited.warehouse_id, unlimited.sku],
+        )
+        scored = stockout.stockout_risk(copy, _local(end, time(18))).set_index(stockout.ITEM)
+    row = scored.loc[(unlimited.warehouse_id, unlimited.sku)]
+    assert row.expected_stockout_date is None and not row.is_at_risk
+    assert row.stockout_probability == 0.0 and row.days_of_cover > 10_000
+    assert len(scored) == len(latest)
 
 
 def test_without_purchase_orders_the_replay_still_beats_flagging_all_or_none(
