@@ -271,6 +271,7 @@ def _score(connection, tables, static: _StaticInputs, moment: datetime) -> pd.Da
     )
     inferred = _days_until_replenishment(rhythm, available, demand, lead, local_now)
     arrivals = np.where(from_orders[:, None], arrivals, inferred[:, None])
+    # inferred: one arrival, certain (all the weight on the first scenario)
     weights = np.where(from_orders[:, None], weights, np.eye(1, weights.shape[1]))
     until_stock = (arrivals * weights).sum(axis=1)
     chance, units_short = _stockout_chance(
@@ -415,7 +416,7 @@ def _purchase_order_arrivals(
     showed: (item, scenario) days from the as-of, and each scenario's probability.
 
     Its planned day, about midday (ARRIVAL_CLOCK), late by each lateness the orders received
-    in the history came in with, as often as they did (most on time, a fifth days late). One
+    in the history came in with, as often as they did (on time, or days late). One
     the count still shows open is not in before the count: only the latenesses that bring it
     on or after the count's day are left, and one later than any seen before is expected
     within OVERDUE_WAIT_DAYS. Nothing on order: the next is ordered the night the forecast
@@ -452,8 +453,7 @@ def _stockout_chance(
 
     Orders come as a Poisson process at the forecast's pace, each asking for a quantity drawn
     from the recent lines' quantities: a slow seller with two units left and three days to
-    wait runs out less surely than its forecast says, and a flag is only raised when it is
-    more likely than not (FLAG_PROBABILITY)."""
+    wait runs out less surely than its forecast says."""
     chance = np.zeros(len(available))
     short = np.zeros(len(available))
     for scenario in range(arrivals.shape[1]):

@@ -46,7 +46,8 @@ class ManifestStaleError(ManifestMissingError):
 
 
 # What `dbt parse` reads: a file here newer than the manifest means the manifest is stale.
-PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+PROJECT_FILE = "dbt_project.yml"
+PROJECT_FOLDERS = ("models", "macros", "seeds", "tests")
 
 
 def dbt_manifest_path() -> Path:
@@ -71,14 +72,10 @@ def dbt_manifest_path() -> Path:
 
 def newest_project_source(project_dir: Path) -> Path | None:
     """The most recently modified file `dbt parse` reads."""
-    files = [
-        path
-        for name in PROJECT_SOURCES
-        for path in (
-            [project_dir / name] if name.endswith(".yml") else (project_dir / name).rglob("*")
-        )
-        if path.is_file()
-    ]
+    files = [project_dir / PROJECT_FILE]
+    for folder in PROJECT_FOLDERS:
+        files += (project_dir / folder).rglob("*")
+    files = [path for path in files if path.is_file()]
     return max(files, key=lambda path: path.stat().st_mtime, default=None)
 
 
