@@ -207,6 +207,27 @@ def test_a_placeholder_stock_of_a_billion_scores_without_a_date_and_not_at_risk(
     assert len(scored) == len(latest)
 
 
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/Sao_Paulo"])
+def test_a_review_in_another_time_zone_flags_the_same_items_at_the_same_moment(
+    warehouse, end, zone, monkeypatch
+):
+    """A team reviewing a Shanghai warehouse from Berlin or São Paulo (OEX_TIMEZONE) sees the
+    same stock at the same moment: its local days cut the history at other hours, but the
+    items at risk and the chances they run out stay those of the warehouse's own day."""
+    moment = _local(end - timedelta(days=7), time(0))  # 00:00 in Shanghai, a week before the end
+    at_home = stockout.stockout_risk(warehouse, moment).set_index(stockout.ITEM)
+    monkeypatch.setenv("OEX_TIMEZONE", zone)
+    abroad = stockout.stockout_risk(warehouse, moment).set_index(stockout.ITEM)
+    assert (abroad.features_as_of == pd.Timestamp(moment)).all()
+    assert abroad.index.sort_values().equals(at_home.index.sort_values())
+    flagged_home = set(at_home.index[at_home.is_at_risk])
+    flagged_abroad = set(abroad.index[abroad.is_at_risk])
+    assert len(flagged_home) >= 3
+    assert len(flagged_home & flagged_abroad) >= 0.7 * len(flagged_home | flagged_abroad)
+    expected_home = at_home.stockout_probability.sum()
+    assert abroad.stockout_probability.sum() == pytest.approx(expected_home, rel=0.2)
+
+
 def test_without_purchase_orders_the_replay_still_beats_flagging_all_or_none(
     without_purchase_orders,
 ):
