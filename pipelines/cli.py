@@ -252,16 +252,26 @@ def import_history(verbose) -> None:
     default=None,
     help="Ground truth folder (default data/truth).",
 )
-def evaluate(truth) -> None:
+@click.option(
+    "--ceiling",
+    is_flag=True,
+    help="Also replay the stock-out risk knowing the generator's true demand and arrivals "
+    "(risk_ceiling.json): how far any model could go on this sample. Four replays: slower.",
+)
+def evaluate(truth, ceiling) -> None:
     """Compare flagged exceptions with the generator's ground truth (accuracy.json), and replay
     the late-delivery and stock-out risks on the last weeks (risk.json)."""
     from pipelines.evaluation import evaluate as run_evaluation
+    from pipelines.risk.ceiling import stockout_ceiling
     from pipelines.risk.evaluation import WarehouseBusyError, evaluate_risk
 
+    truth_dir = truth or settings.truth_dir()
     with as_user_error():
-        run_evaluation(truth_dir=truth or settings.truth_dir())
+        run_evaluation(truth_dir=truth_dir)
         try:
             evaluate_risk()
+            if ceiling:
+                stockout_ceiling(truth_dir=truth_dir)
         except WarehouseBusyError as error:
             raise click.ClickException(str(error)) from None
 

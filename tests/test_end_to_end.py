@@ -143,7 +143,7 @@ def test_marts_are_exported_for_the_dashboard(built: Path):
 
 
 def test_detection_matches_the_ground_truth(built: Path):
-    oex(built, "evaluate")
+    oex(built, "evaluate", "--ceiling")
     accuracy = json.loads((built / "reports" / "accuracy.json").read_text())
     truth_codes = duckdb.sql(
         "select distinct exception_type from read_parquet($file)",
@@ -161,6 +161,15 @@ def test_detection_matches_the_ground_truth(built: Path):
     # five weeks are too short to replay the late-delivery model: said, not a failure
     risk = json.loads((built / "reports" / "risk.json").read_text())
     assert "about 40 days of history" in risk["late_delivery"]["not_enough_history"]
+    # the stock-out replay, and again knowing what no model can (the ceiling), on the same days
+    ceiling = json.loads((built / "reports" / "risk_ceiling.json").read_text())
+    assert ceiling["as it scores"]["precision"] == risk["stock_out"]["precision"]
+    assert set(ceiling) == {
+        "as it scores",
+        "knowing the true demand",
+        "knowing each arrival",
+        "knowing both",
+    }
 
 
 def test_check_results_are_exported_for_data_health(built: Path):

@@ -75,6 +75,8 @@ def build_world(orders: int, days: int, merchants: int, seed: int, end_date: dt.
         snapshots=stock.snapshots,
         cell_of_line=stock.cell_of_line,
         stock_outs=stock.stock_outs,
+        replenishments=stock.replenishments,
+        demand=stock.demand,
         tickets=tickets,
         weight_kg=np.round(grams / 1000.0 + 0.15, 2),  # + the box
         custom_rules=custom_rules,
@@ -136,6 +138,35 @@ def write_stockouts(world: World, merchant_ids: list[str], truth_dir: Path) -> p
     return table
 
 
+def write_stock_plan(world: World, days: int, truth_dir: Path) -> None:
+    """What no export shows and the stock-out ceiling replays with (pipelines/risk/ceiling.py):
+    each replenishment's planned and actual arrival, and the units each (warehouse, SKU) was
+    expected to sell each day (the merchant's plan, the promotion included)."""
+    warehouse_ids = [w.warehouse_id for w in ref.WAREHOUSES]
+    sku_count = len(world.catalogue)
+    rep = world.replenishments
+    replenishments = pa.table(
+        {
+            "warehouse_id": tables.text(warehouse_ids, rep.item // sku_count),
+            "sku": pa.array(world.catalogue.sku[rep.item % sku_count].tolist(), pa.string()),
+            "due_at": _utc(rep.due),
+            "arrives_at": _utc(rep.arrives),
+        }
+    ).sort_by([("arrives_at", "ascending"), ("warehouse_id", "ascending"), ("sku", "ascending")])
+    pq.write_table(replenishments, truth_dir / "replenishments.parquet")
+    day, item = np.nonzero(world.demand > 0)
+    first_day = world.cutoff // DAY - days
+    demand = pa.table(
+        {
+            "day": pa.array(first_day + day, pa.int32()).cast(pa.date32()),
+            "warehouse_id": tables.text(warehouse_ids, item // sku_count),
+            "sku": pa.array(world.catalogue.sku[item % sku_count].tolist(), pa.string()),
+            "expected_units": pa.array(world.demand[day, item]),
+        }
+    )
+    pq.write_table(demand, truth_dir / "demand.parquet")
+
+
 def generate(
     orders: int,
     days: int,
@@ -191,6 +222,7 @@ def generate(
 
     truth_table = write_truth(truth, ids, truth_dir)
     stockouts = write_stockouts(world, merchant_ids, truth_dir)
+    write_stock_plan(world, days, truth_dir)
     exception_orders = len(np.unique(truth.order))
     per_type = Counter(truth_table.column("exception_type").to_pylist())
     as_of = dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time()) - dt.timedelta(hours=8)

@@ -108,7 +108,7 @@ def draw(rng: np.random.Generator, days: int, item_count: int) -> Draws:
     )
 
 
-def _demand_outlook(items: Items, calendar: Calendar, days: int, ahead: int) -> np.ndarray:
+def demand_outlook(items: Items, calendar: Calendar, days: int, ahead: int) -> np.ndarray:
     """Expected units per (day, item), the promotion included, for the days and `ahead` more:
     what a merchant who plans well expects. Beyond the period, the last week repeats."""
     weights = daily_weights(calendar, days)
@@ -130,7 +130,7 @@ def plan_policy(
 ) -> Policy:
     lead = items.lead_days
     healthy_window = 2 * lead + LATE_DAYS[1]
-    outlook = _demand_outlook(items, calendar, days, int(healthy_window.max()) + HEALTHY_LOT_DAYS)
+    outlook = demand_outlook(items, calendar, days, int(healthy_window.max()) + HEALTHY_LOT_DAYS)
     window = _window_sums(outlook, days, healthy_window)
     safety = np.where(
         tight,

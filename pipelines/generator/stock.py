@@ -74,6 +74,7 @@ class StockCount:
     stock_outs: StockOuts
     replenishments: rp.Replenishments
     tight_items: np.ndarray  # per item: provisioned too tightly
+    demand: np.ndarray  # (day, item): units expected, the merchant's plan (the promotion included)
 
 
 def mark_stock_outs(injected: Injected, count: StockCount) -> None:
@@ -145,6 +146,7 @@ def count_stock(
         stock_outs=_stock_outs(episodes, lines, known, shortfalls, sku_count, len(orders)),
         replenishments=trajectory.replenishments,
         tight_items=tight,
+        demand=rp.demand_outlook(items, calendar, days, 0),
     )
 
 

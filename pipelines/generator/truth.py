@@ -29,6 +29,7 @@ from pipelines.generator.lifecycle import (
 )
 from pipelines.generator.logistics import TRACKING_EVENTS, Scans
 from pipelines.generator.orders import HOUR, MINUTE, Lines, Orders, excluded_pairs
+from pipelines.generator.replenishment import Replenishments
 from pipelines.generator.stock import CELL_KIND_CODES, Snapshots, StockOuts
 
 # The dbt vars in dbt_project/dbt_project.yml the truth must agree with.
@@ -61,6 +62,8 @@ class World:
     snapshots: Snapshots
     cell_of_line: np.ndarray
     stock_outs: StockOuts
+    replenishments: Replenishments
+    demand: np.ndarray  # (day, item): units expected, the merchant's plan (the promotion included)
     tickets: Tickets
     weight_kg: np.ndarray
     custom_rules: ref.CustomRules

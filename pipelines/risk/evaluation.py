@@ -24,7 +24,7 @@ class WarehouseBusyError(RuntimeError):
     """A build holds the warehouse: the replay must wait for it."""
 
 
-def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     if not warehouse.exists():
         raise FileNotFoundError(f"{warehouse} does not exist: run `oex run` (or `make pipeline`).")
     try:
@@ -49,21 +49,31 @@ def stock_days(connection: duckdb.DuckDBPyConnection) -> list:
 
 def evaluate_risk(warehouse: Path | None = None, reports_dir: Path | None = None) -> dict:
     """Replay both risks on the last weeks and write risk.json."""
-    connection = _connect(warehouse or settings.warehouse_path())
-    try:
-        report = {
+
+    def replay(connection) -> dict:
+        return {
             "late_delivery": _or_not_enough_history(lambda: delivery.backtest(connection)),
             "stock_out": _or_not_enough_history(
                 lambda: stockout.backtest_stockout(connection, stock_days(connection))
             ),
         }
+
+    return write_replay("risk.json", replay, format_summary, warehouse, reports_dir)
+
+
+def write_replay(file_name: str, replay, summary, warehouse=None, reports_dir=None) -> dict:
+    """`replay(connection)` on a read-only connection to the warehouse, its report written to
+    the reports folder as `file_name` and `summary(report)` printed."""
+    connection = connect(warehouse or settings.warehouse_path())
+    try:
+        report = replay(connection)
     finally:
         connection.close()
     reports_dir = reports_dir or settings.reports_dir()
     reports_dir.mkdir(parents=True, exist_ok=True)
-    path = reports_dir / "risk.json"
+    path = reports_dir / file_name
     path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-    print(format_summary(report))
+    print(summary(report))
     print(f"written: {path}")
     return report
 

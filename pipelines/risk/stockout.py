@@ -69,6 +69,7 @@ OVERDUE_WAIT_DAYS = 1.0
 # Flagged from this chance of a stock-out before the replenishment is in (see the module's
 # doc). Chosen on the seed-1 sample; the README gives the precision and recall it trades.
 FLAG_PROBABILITY = 0.3
+FRONTIER = (0.3, 0.5, 0.7)  # the replay also reports these thresholds' precision and recall
 # Up to this many orders expected in a window, the units' distribution is computed exactly.
 PANJER_MAX_ORDERS = 200
 OPEN_ORDER_DAYS = 30  # an order still unallocated after this long is not waiting for stock
@@ -143,7 +144,7 @@ def stockout_risk(connection: duckdb.DuckDBPyConnection, as_of: datetime | date)
 
 
 def backtest_stockout(
-    connection: duckdb.DuckDBPyConnection, as_of_days: list[datetime | date]
+    connection: duckdb.DuckDBPyConnection, as_of_days: list[datetime | date], foresight=None
 ) -> dict:
     """Replay the risk at each as-of, as known then, against the out_of_stock exceptions of
     the HORIZON_DAYS after it.
@@ -152,13 +153,14 @@ def backtest_stockout(
     an out_of_stock exception of that SKU from that warehouse is detected within the horizon.
     Lead time: for each run-out in the scored span (an item's first exception after 72 h
     without one), the hours from the first as-of that flagged it (within the horizon before)
-    to the exception.
+    to the exception. `foresight`: see _score.
     """
     tables = find_tables(connection)
     static = _StaticInputs.read(connection, tables)
     moments = sorted({utc_moment(day) for day in as_of_days})
     flags = pd.concat(
-        [_score(connection, tables, static, moment) for moment in moments], ignore_index=True
+        [_score(connection, tables, static, moment, foresight) for moment in moments],
+        ignore_index=True,
     )
     exceptions = _out_of_stock_exceptions(connection, tables)
     pairs = _label(flags, exceptions)
@@ -239,7 +241,11 @@ def _utc_of_local(local: datetime) -> datetime:
     return local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
-def _score(connection, tables, static: _StaticInputs, moment: datetime) -> pd.DataFrame:
+def _score(
+    connection, tables, static: _StaticInputs, moment: datetime, foresight=None
+) -> pd.DataFrame:
+    """The risk of every item counted, as known at `moment`. `foresight` (pipelines/risk/
+    ceiling.py only) replaces the forecast and the arrival scenarios with what happened."""
     local_now = _local(moment)
     today = local_now.date()
     items = _stock_at(connection, tables, moment, today)
@@ -254,6 +260,8 @@ def _score(connection, tables, static: _StaticInputs, moment: datetime) -> pd.Da
     items["orders_per_unit"] = items.orders_per_unit.fillna(_overall_orders_per_unit(daily))
     items["lead_time_days"] = static.lead_time_of(items)
     demand = _item_forecast(items, warehouse_forecast, elapsed)
+    if foresight is not None:
+        demand = foresight.demand(items, local_now, demand, elapsed)
     available = items.available.to_numpy(float)
     today_left = 1.0 - _clock(local_now)
     cover = _days_of_cover(available, demand, today_left)
@@ -273,6 +281,8 @@ def _score(connection, tables, static: _StaticInputs, moment: datetime) -> pd.Da
     arrivals = np.where(from_orders[:, None], arrivals, inferred[:, None])
     # inferred: one arrival, certain (all the weight on the first scenario)
     weights = np.where(from_orders[:, None], weights, np.eye(1, weights.shape[1]))
+    if foresight is not None:
+        arrivals, weights = foresight.arrivals(items, local_now, arrivals, weights)
     until_stock = (arrivals * weights).sum(axis=1)
     chance, units_short = _stockout_chance(
         available,
@@ -850,7 +860,9 @@ def _out_of_stock_exceptions(connection, tables) -> pd.DataFrame:
 
 def _label(flags: pd.DataFrame, exceptions: pd.DataFrame) -> pd.DataFrame:
     """Each (as-of, item) with whether an out_of_stock exception followed within the horizon."""
-    pairs = flags[[*ITEM, "features_as_of", "is_at_risk"]].copy()
+    pairs = flags[
+        [*ITEM, "features_as_of", "is_at_risk", "stockout_probability", "days_of_cover"]
+    ].copy()
     pairs["pair"] = np.arange(len(pairs))
     joined = pairs.merge(exceptions, on=ITEM, how="inner")
     window = (joined.detected_at > joined.features_as_of) & (
@@ -912,4 +924,17 @@ def _measure(pairs: pd.DataFrame, flags, exceptions, moments: list[datetime]) ->
         "run_outs": len(run_outs),
         "run_outs_flagged_before": len(leads),
         "median_lead_time_hours": float(leads.median()) if len(leads) else None,
+        # what another threshold would trade: precision and recall flagged from each chance
+        "frontier": {f"{threshold:g}": _flagged_from(pairs, threshold) for threshold in FRONTIER},
+    }
+
+
+def _flagged_from(pairs: pd.DataFrame, threshold: float) -> dict:
+    """Precision and recall of the flag at another threshold (the cover rule unchanged)."""
+    predicted = (pairs.stockout_probability >= threshold) & (pairs.days_of_cover <= HORIZON_DAYS)
+    hits = int((predicted & pairs.went_out).sum())
+    return {
+        "flagged": int(predicted.sum()),
+        "precision": hits / int(predicted.sum()) if predicted.any() else None,
+        "recall": hits / int(pairs.went_out.sum()) if pairs.went_out.any() else None,
     }

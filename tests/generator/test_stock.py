@@ -119,6 +119,34 @@ def test_stockouts_truth_says_when_each_ran_out_and_came_back(sample):
     assert sample.manifest["stockouts"] == len(stockouts)
 
 
+def test_the_truth_holds_the_plan_and_every_arrival_the_exports_do_not_show(sample):
+    """truth/demand.parquet: the units each item was expected to sell each day (the plan the
+    lines were drawn from, the promotion included); truth/replenishments.parquet: when each
+    replenishment was due and when it came. The stock-out ceiling replays with them."""
+    demand = pq.read_table(sample.truth_dir / "demand.parquet").to_pandas()
+    taken = (
+        _cells(sample)
+        .execute(
+            "select sum(units) from taken"
+            " where (warehouse_id, sku) in (select (warehouse_id, sku) from snapshots)"
+        )
+        .fetchone()[0]
+    )
+    # the plan is the period's own pace of the SKUs in the master, spread over the days by
+    # their weights
+    assert demand.expected_units.sum() == pytest.approx(taken, rel=1e-6)
+    busiest = demand.groupby("day").expected_units.sum().idxmax()
+    assert busiest.strftime("%m-%d") == "11-11"
+    arrivals = pq.read_table(sample.truth_dir / "replenishments.parquet").to_pandas()
+    late = arrivals.arrives_at > arrivals.due_at
+    assert (arrivals.arrives_at >= arrivals.due_at).all() and 0.1 < late.mean() < 0.35
+    lateness = (arrivals.arrives_at - arrivals.due_at)[late].dt.days
+    assert set(lateness) <= set(range(LATE_DAYS[0], LATE_DAYS[1] + 1))
+    counted = _cells(sample).execute("select distinct warehouse_id, sku from snapshots").df()
+    replenished = arrivals[["warehouse_id", "sku"]].drop_duplicates()
+    assert len(replenished.merge(counted)) == len(replenished)  # every one of a counted item
+
+
 def test_replenishments_follow_the_seed_lead_times_and_some_come_late(world):
     calendar = make_calendar(42, END_DATE)
     lead_times = ref.LeadTimes(

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from pipelines import catalogue, settings
-from pipelines.risk import stockout
+from pipelines.risk import ceiling, stockout
 
 pytestmark = pytest.mark.slow
 
@@ -251,6 +251,37 @@ def test_the_stockout_probabilities_add_up_to_about_the_items_that_ran_out(repla
     # calibration in the large: a probability that said 10% where a third ran out fails here
     assert 0.6 * replay["went_out"] <= replay["expected_went_out"] <= 1.5 * replay["went_out"]
     assert replay["mean_probability_flagged"] >= stockout.FLAG_PROBABILITY
+
+
+def test_the_frontier_at_the_flag_threshold_is_the_replay_itself(replay):
+    at_flag = replay["frontier"][f"{stockout.FLAG_PROBABILITY:g}"]
+    assert at_flag["flagged"] == replay["flagged"]
+    assert (at_flag["precision"], at_flag["recall"]) == (replay["precision"], replay["recall"])
+    # a higher threshold flags fewer and finds fewer
+    points = list(replay["frontier"].values())
+    assert [point["flagged"] for point in points] == sorted(
+        (point["flagged"] for point in points), reverse=True
+    )
+
+
+def test_the_ceiling_replays_the_same_days_knowing_the_true_demand_and_arrivals(
+    warehouse, risk_sample
+):
+    """`oex evaluate --ceiling`: what the generator's plan and actual arrivals would let the
+    same scoring reach. Knowing the demand finds more of the run-outs, knowing the arrivals
+    makes fewer false alarms: if the truth did not reach the scoring, neither would move."""
+    report = ceiling.replay_ceiling(warehouse, risk_sample / "truth")
+    scores, demand = report["as it scores"], report["knowing the true demand"]
+    arrivals, both = report["knowing each arrival"], report["knowing both"]
+    assert {replay["went_out"] for replay in report.values()} == {scores["went_out"]}
+    assert demand["recall"] >= scores["recall"] + 0.1, report
+    assert arrivals["precision"] >= scores["precision"] + 0.03, report
+    assert both["recall"] >= 0.8, report
+
+
+def test_the_ceiling_says_which_truth_files_it_needs(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"demand\.parquet, replenishments\.parquet"):
+        ceiling.read_foresight(tmp_path)
 
 
 def test_the_replay_scores_days_from_their_00_00_local(warehouse, replay):
