@@ -87,7 +87,7 @@ export: install ## Write the merchants' report files of a week: make export WEEK
 import-history: manifest ## Load every file in the inbox at once (years of history), full rebuild
 	$(BIN)/oex import-history
 
-test: manifest ## Run the whole test suite (about 14 minutes on 2 cores; needs chromium, see README)
+test: manifest ## Run the whole test suite (about 16 minutes on 2 cores; needs chromium, see README)
 	@bash .ci/prerequisites
 	$(BIN)/ruff check pipelines dashboards tests
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
