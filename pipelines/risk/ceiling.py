@@ -132,12 +132,8 @@ def format_ceiling(report: dict) -> str:
     ]
     for name, replay in report.items():
         cells = [
-            f"{_share(point['precision'])} / {_share(point['recall'])}"
+            f"{evaluation.figure(point['precision'])} / {evaluation.figure(point['recall'])}"
             for point in replay["frontier"].values()
         ]
         lines.append(f"  {name:<26}" + "   ".join(cells))
     return "\n".join(lines)
-
-
-def _share(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"

@@ -87,7 +87,8 @@ def _or_not_enough_history(replay) -> dict:
         return {"not_enough_history": str(error)}
 
 
-def _number(value, digits: int = 3) -> str:
+def figure(value, digits: int = 3) -> str:
+    """A share or a count for the summaries: "-" when there is none."""
     return "-" if value is None else f"{value:.{digits}f}"
 
 
@@ -103,12 +104,20 @@ def format_summary(report: dict) -> str:
         lines.append(f"stock-out: not scored: {stock['not_enough_history']}")
     else:
         lines.append(
-            f"stock-out within 7 days: precision {_number(stock['precision'])}, recall "
-            f"{_number(stock['recall'])}, median lead time "
-            f"{_number(stock.get('median_lead_time_hours'), 1)} h; probabilities sum to "
-            f"{_number(stock.get('expected_went_out'), 1)} for {stock['went_out']} that went out"
+            f"stock-out within 7 days: precision {figure(stock['precision'])}, recall "
+            f"{figure(stock['recall'])}, median lead time "
+            f"{figure(stock.get('median_lead_time_hours'), 1)} h; probabilities sum to "
+            f"{figure(stock.get('expected_went_out'), 1)} for {stock['went_out']} that went out"
         )
+        lines.append("  flagged from another chance: " + _frontier(stock.get("frontier", {})))
     return "\n".join(lines)
+
+
+def _frontier(frontier: dict) -> str:
+    return ", ".join(
+        f"{float(threshold):.0%} {figure(point['precision'])} / {figure(point['recall'])}"
+        for threshold, point in frontier.items()
+    )
 
 
 def _late_lines(late: dict) -> list[str]:
@@ -116,11 +125,11 @@ def _late_lines(late: dict) -> list[str]:
     for name in ("model", "baseline"):
         row = late[name]
         lines.append(
-            f"  {name:14} {_number(row['roc_auc']):>8} {_number(row['precision_at_top_5pct']):>8}"
-            f" {_number(row['brier'], 4):>8} {_number(row['calibration_error'], 4):>8}"
+            f"  {name:14} {figure(row['roc_auc']):>8} {figure(row['precision_at_top_5pct']):>8}"
+            f" {figure(row['brier'], 4):>8} {figure(row['calibration_error'], 4):>8}"
         )
     lines.append(
-        f"  median lead time {_number(late['median_lead_time_hours'], 1)} h "
+        f"  median lead time {figure(late['median_lead_time_hours'], 1)} h "
         f"({late['flagged_before']} of {late['late_orders']} late orders flagged before)"
     )
     return lines

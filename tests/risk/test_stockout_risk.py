@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from pipelines import catalogue, settings
-from pipelines.risk import ceiling, stockout
+from pipelines.risk import ceiling, evaluation, stockout
 
 pytestmark = pytest.mark.slow
 
@@ -262,6 +262,14 @@ def test_the_frontier_at_the_flag_threshold_is_the_replay_itself(replay):
     assert [point["flagged"] for point in points] == sorted(
         (point["flagged"] for point in points), reverse=True
     )
+
+
+def test_the_printed_summary_names_what_each_threshold_trades(replay):
+    report = {"late_delivery": {"not_enough_history": "too short"}, "stock_out": replay}
+    summary = evaluation.format_summary(report)
+    for threshold in stockout.FRONTIER:
+        point = replay["frontier"][f"{threshold:g}"]
+        assert f"{threshold:.0%} {point['precision']:.3f} / {point['recall']:.3f}" in summary
 
 
 def test_the_ceiling_replays_the_same_days_knowing_the_true_demand_and_arrivals(
