@@ -131,9 +131,6 @@ def format_ceiling(report: dict) -> str:
         + ", ".join(f"{float(threshold):.0%}" for threshold in thresholds)
     ]
     for name, replay in report.items():
-        cells = [
-            f"{evaluation.figure(point['precision'])} / {evaluation.figure(point['recall'])}"
-            for point in replay["frontier"].values()
-        ]
+        cells = evaluation.frontier_cells(replay["frontier"], with_threshold=False)
         lines.append(f"  {name:<26}" + "   ".join(cells))
     return "\n".join(lines)

@@ -109,15 +109,18 @@ def format_summary(report: dict) -> str:
             f"{figure(stock.get('median_lead_time_hours'), 1)} h; probabilities sum to "
             f"{figure(stock.get('expected_went_out'), 1)} for {stock['went_out']} that went out"
         )
-        lines.append("  flagged from another chance: " + _frontier(stock.get("frontier", {})))
+        points = frontier_cells(stock.get("frontier", {}))
+        lines.append("  flagged from another chance: " + ", ".join(points))
     return "\n".join(lines)
 
 
-def _frontier(frontier: dict) -> str:
-    return ", ".join(
-        f"{float(threshold):.0%} {figure(point['precision'])} / {figure(point['recall'])}"
+def frontier_cells(frontier: dict, with_threshold: bool = True) -> list[str]:
+    """Each threshold's "precision / recall" of a stock-out replay's frontier."""
+    return [
+        (f"{float(threshold):.0%} " if with_threshold else "")
+        + f"{figure(point['precision'])} / {figure(point['recall'])}"
         for threshold, point in frontier.items()
-    )
+    ]
 
 
 def _late_lines(late: dict) -> list[str]:

@@ -899,7 +899,7 @@ def _lead_times(flags: pd.DataFrame, run_outs: pd.DataFrame) -> pd.Series:
 
 def _measure(pairs: pd.DataFrame, flags, exceptions, moments: list[datetime]) -> dict:
     predicted, actual = pairs.is_at_risk.to_numpy(bool), pairs.went_out.to_numpy(bool)
-    hits = int((predicted & actual).sum())
+    flagged = _hits(predicted, actual)
     run_outs = _run_outs(exceptions, moments[0], moments[-1] + timedelta(days=HORIZON_DAYS))
     leads = _lead_times(flags, run_outs)
     return {
@@ -909,11 +909,11 @@ def _measure(pairs: pd.DataFrame, flags, exceptions, moments: list[datetime]) ->
         "first_as_of": moments[0].isoformat(sep=" "),
         "last_as_of": moments[-1].isoformat(sep=" "),
         "pairs": len(pairs),
-        "flagged": int(predicted.sum()),
+        "flagged": flagged["flagged"],
         "went_out": int(actual.sum()),
-        "true_positives": hits,
-        "precision": hits / int(predicted.sum()) if predicted.any() else None,
-        "recall": hits / int(actual.sum()) if actual.any() else None,
+        "true_positives": flagged["true_positives"],
+        "precision": flagged["precision"],
+        "recall": flagged["recall"],
         # "flag every item" scores this precision (and recall 1); "flag none" recall 0
         "base_rate": float(actual.mean()) if len(actual) else None,
         # the probabilities summed: a calibrated model expects about as many as went out
@@ -925,16 +925,23 @@ def _measure(pairs: pd.DataFrame, flags, exceptions, moments: list[datetime]) ->
         "run_outs_flagged_before": len(leads),
         "median_lead_time_hours": float(leads.median()) if len(leads) else None,
         # what another threshold would trade: precision and recall flagged from each chance
-        "frontier": {f"{threshold:g}": _flagged_from(pairs, threshold) for threshold in FRONTIER},
+        "frontier": {
+            f"{threshold:g}": _hits(
+                (pairs.stockout_probability >= threshold) & (pairs.days_of_cover <= HORIZON_DAYS),
+                actual,
+            )
+            for threshold in FRONTIER
+        },
     }
 
 
-def _flagged_from(pairs: pd.DataFrame, threshold: float) -> dict:
-    """Precision and recall of the flag at another threshold (the cover rule unchanged)."""
-    predicted = (pairs.stockout_probability >= threshold) & (pairs.days_of_cover <= HORIZON_DAYS)
-    hits = int((predicted & pairs.went_out).sum())
+def _hits(predicted, actual: np.ndarray) -> dict:
+    """How many were flagged, how many of those went out, precision and recall."""
+    predicted = np.asarray(predicted, dtype=bool)
+    hits = int((predicted & actual).sum())
     return {
         "flagged": int(predicted.sum()),
+        "true_positives": hits,
         "precision": hits / int(predicted.sum()) if predicted.any() else None,
-        "recall": hits / int(pairs.went_out.sum()) if pairs.went_out.any() else None,
+        "recall": hits / int(actual.sum()) if actual.any() else None,
     }
