@@ -77,7 +77,7 @@ dashboard: install ## Serve the dashboard on http://localhost:8501 from the expo
 dev: manifest ## Run `dagster dev` with the whole code location (UI on http://localhost:3000)
 	$(BIN)/dagster dev -m pipelines.definitions
 
-evaluate: install ## Compare flagged exceptions with the generator's ground truth (data/reports/accuracy.json)
+evaluate: install ## Detection accuracy against the generator's truth (accuracy.json) and the risks replayed (risk.json)
 	$(BIN)/oex evaluate
 
 export: install ## Write the merchants' report files of a week: make export WEEK=2026-W46 [MERCHANT=M001]

@@ -1,7 +1,8 @@
 """Every query the dashboard runs, and nothing else.
 
 The dashboard reads only the Parquet marts published in `settings.marts_dir()` (the one
-build's set `settings.published_marts_dir()` resolves to); it never opens the warehouse, so a
+build's set `settings.published_marts_dir()` resolves to), and the risks' track record
+`oex evaluate` writes (reports/risk.json); it never opens the warehouse, so a
 pipeline run can write while people look. Each query runs in an in-memory DuckDB with the
 file path and every filter value as parameters, aggregates there (the fact tables can hold
 tens of millions of rows) and hands pandas only the small result. Results are cached with a
@@ -12,6 +13,7 @@ pipeline run shows up on the next rerun without a restart.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -1214,6 +1216,72 @@ class RiskScoring:
     rows: int
     model_version: str | None
     features_as_of: datetime | None
+
+
+TRACK_RECORD_FILE = "risk.json"
+# What the page reads of the replay `oex evaluate` writes (pipelines/risk/evaluation.py).
+LATE_RECORD_KEYS = (
+    "scored_from",
+    "scored_until",
+    "model",  # roc_auc, precision_at_top_5pct; the same for "baseline"
+    "baseline",
+    "late_orders",
+    "flagged_before",
+    "median_lead_time_hours",
+)
+STOCKOUT_RECORD_KEYS = (
+    "first_as_of",
+    "last_as_of",
+    "flagged",
+    "went_out",
+    "true_positives",
+    "precision",
+    "recall",
+    "run_outs",
+    "run_outs_flagged_before",
+    "median_lead_time_hours",
+)
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """How the risks did when `oex evaluate` last replayed them on the warehouse's last weeks,
+    as known at the time (reports/risk.json), and when that was (reporting time zone).
+    `problem`: why the report could not be read."""
+
+    measured_at: datetime | None = None
+    late_delivery: dict = field(default_factory=dict)
+    stock_out: dict = field(default_factory=dict)
+    problem: str | None = None
+
+
+def risk_track_record() -> TrackRecord | None:
+    """The last replay's report; None when `oex evaluate` has not written one. A small file
+    written once per evaluation, read as it is (no warehouse, no cache needed)."""
+    path = settings.reports_dir() / TRACK_RECORD_FILE
+    if not path.exists():
+        return None
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        written = path.stat().st_mtime
+    except (OSError, ValueError) as error:
+        return TrackRecord(problem=f"{path}: {error}")
+    if not isinstance(report, dict):
+        return TrackRecord(problem=f"{path}: not a replay report")
+    zone = ZoneInfo(settings.reporting_timezone())
+    return TrackRecord(
+        measured_at=datetime.fromtimestamp(written, zone).replace(tzinfo=None),
+        late_delivery=report.get("late_delivery") or {},
+        stock_out=report.get("stock_out") or {},
+    )
+
+
+def replay_moment(utc_text: str | None) -> datetime | None:
+    """A replay's moment (naive UTC text, as risk.json holds it) in the reporting time zone."""
+    if not utc_text:
+        return None
+    moment = datetime.fromisoformat(str(utc_text)).replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(ZoneInfo(settings.reporting_timezone())).replace(tzinfo=None)
 
 
 def risk_scoring(mart: str) -> RiskScoring:

@@ -250,7 +250,7 @@ def import_history(verbose) -> None:
     "--truth",
     type=click.Path(path_type=Path),
     default=None,
-    help="Ground truth folder (default data/truth).",
+    help="Ground truth folder (default data/truth; without one, only the risks are replayed).",
 )
 @click.option(
     "--ceiling",
@@ -260,14 +260,23 @@ def import_history(verbose) -> None:
 )
 def evaluate(truth, ceiling) -> None:
     """Compare flagged exceptions with the generator's ground truth (accuracy.json), and replay
-    the late-delivery and stock-out risks on the last weeks (risk.json)."""
+    the late-delivery and stock-out risks on the last weeks (risk.json). On a real export (no
+    truth) only the risks: their outcomes are the exceptions the warehouse itself flagged."""
     from pipelines.evaluation import evaluate as run_evaluation
+    from pipelines.evaluation import has_truth
     from pipelines.risk.ceiling import stockout_ceiling
     from pipelines.risk.evaluation import WarehouseBusyError, evaluate_risk
 
     truth_dir = truth or settings.truth_dir()
     with as_user_error():
-        run_evaluation(truth_dir=truth_dir)
+        if truth is None and not has_truth(truth_dir):
+            click.echo(
+                f"no generator truth in {truth_dir}: the flags' precision and recall "
+                "(accuracy.json) are measured only on a sample written by `oex generate`; "
+                "replaying the risks on this warehouse."
+            )
+        else:
+            run_evaluation(truth_dir=truth_dir)
         try:
             evaluate_risk()
             if ceiling:

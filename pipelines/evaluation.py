@@ -33,8 +33,16 @@ def _read_flagged(marts_dir: Path) -> tuple[pd.DataFrame, list[str]]:
     return flagged, codes
 
 
+TRUTH_FILE = "exceptions.parquet"
+
+
+def has_truth(truth_dir: Path) -> bool:
+    """Whether the folder holds a generator's truth: a real export has none."""
+    return (truth_dir / TRUTH_FILE).exists()
+
+
 def _read_truth(truth_dir: Path) -> pd.DataFrame:
-    truth_file = truth_dir / "exceptions.parquet"
+    truth_file = truth_dir / TRUTH_FILE
     if not truth_file.exists():
         raise FileNotFoundError(f"{truth_file} does not exist: run `oex generate` first.")
     return pd.read_parquet(truth_file, columns=[*KEY, "observable_at"])

@@ -252,3 +252,16 @@ def test_rules_judge_only_what_the_marketplace_can_show(sao_paulo: Path):
     assert tuple(assessed.loc["late_handoff"]) == (10, 10)
     # the real problems, and only they: 7 of 10 orders
     assert orders["has_failure"].mean() == pytest.approx(0.7)
+
+
+def test_evaluate_on_an_export_says_what_it_can_measure_and_why_not_the_rest(sao_paulo: Path):
+    result = run_oex(sao_paulo, "evaluate", env={"OEX_TIMEZONE": "America/Sao_Paulo"})
+    # no generator truth: no accuracy, and a line that says so instead of an error
+    assert result.stdout.startswith("no generator truth in")
+    assert not (sao_paulo / "reports" / "accuracy.json").exists()
+    risk = json.loads((sao_paulo / "reports" / "risk.json").read_text(encoding="utf-8"))
+    # ten orders over a few weeks: too short to learn late deliveries from, said plainly
+    assert "about 40 days of history" in risk["late_delivery"]["not_enough_history"]
+    # a marketplace export carries no stock counts: no stock-out figures, and why
+    assert "daily stock snapshots" in risk["stock_out"]["not_enough_history"]
+    assert "stock-out: not scored: no stock count by" in result.stdout

@@ -43,10 +43,20 @@ def test_a_misspelt_profile_stops_the_run_naming_key_and_fix(data_dir, tmp_path,
     assert "shop.yml" in line and "'colums'" in line and "did you mean 'columns'" in line
 
 
-def test_evaluate_without_truth_says_what_to_run(data_dir: Path):
+def test_evaluate_before_any_run_says_what_to_run(data_dir: Path):
     (data_dir / "marts").mkdir()
-    line = one_line(CliRunner().invoke(main, ["evaluate"]))
-    assert "oex run" in line or "oex generate" in line
+    result = CliRunner().invoke(main, ["evaluate"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    # no truth (as on a real export): only the risks, and they need a warehouse
+    note, error = [line for line in result.output.splitlines() if line.strip()]
+    assert note.startswith(f"no generator truth in {data_dir / 'truth'}")
+    assert error.startswith("Error:") and "run `oex run`" in error
+
+
+def test_evaluate_against_a_truth_folder_that_is_not_one_says_what_to_run(data_dir: Path):
+    (data_dir / "marts").mkdir()
+    line = one_line(CliRunner().invoke(main, ["evaluate", "--truth", str(data_dir / "nothing")]))
+    assert "exceptions.parquet does not exist: run `oex generate` first" in line
 
 
 def test_a_second_run_while_one_is_in_progress_stops_before_touching_anything(

@@ -14,6 +14,7 @@ import pytest
 from pipelines import marts as mart_files
 from pipelines import settings
 from pipelines.contract import load_contract
+from pipelines.risk import evaluation, stockout
 
 pytestmark = pytest.mark.slow
 
@@ -170,6 +171,28 @@ def test_detection_matches_the_ground_truth(built: Path):
         "knowing each arrival",
         "knowing both",
     }
+
+
+def test_an_export_without_truth_still_gets_its_risks_replayed(built: Path):
+    """A real export has no generator truth: the flags' accuracy cannot be measured there,
+    the risks can (their outcomes are the exceptions the warehouse flagged)."""
+    reports = built / "reports"
+    (reports / "accuracy.json").unlink(missing_ok=True)
+    (built / "truth").rename(built / "truth_aside")
+    try:
+        result = oex(built, "evaluate")
+    finally:
+        (built / "truth_aside").rename(built / "truth")
+    assert result.stdout.startswith(f"no generator truth in {built / 'truth'}")
+    assert not (reports / "accuracy.json").exists()
+    risk = json.loads((reports / "risk.json").read_text())
+    with duckdb.connect(str(built / "warehouse.duckdb"), read_only=True) as connection:
+        replayed = stockout.backtest_stockout(connection, evaluation.stock_days(connection))
+    assert risk["stock_out"]["flagged"] > 0
+    assert (risk["stock_out"]["precision"], risk["stock_out"]["recall"]) == (
+        replayed["precision"],
+        replayed["recall"],
+    )
 
 
 def test_check_results_are_exported_for_data_health(built: Path):

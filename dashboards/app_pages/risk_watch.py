@@ -78,6 +78,109 @@ stockout_why = _unavailable(data.STOCKOUT_RISK, stockout)
 late = None if delivery_why else data.delivery_risk_summary(scope, threshold)
 stock = None if stockout_why else data.stockout_risk_summary(scope)
 
+
+def _period(first: str | None, last: str | None) -> str:
+    """A replay's span as local days, "2026-10-26 – 2026-11-08"."""
+    days = [data.replay_moment(moment) for moment in (first, last)]
+    return " – ".join(f"{day:%Y-%m-%d}" if day else MISSING for day in days)
+
+
+def _ahead(key: str, part: dict, flagged: str, total: str) -> str:
+    """How many were flagged before they happened, of how many, a median how many hours ahead."""
+    hours = part.get("median_lead_time_hours")
+    return texts.text(
+        key,
+        flagged=format_count(part.get(flagged)),
+        total=format_count(part.get(total)),
+        hours=MISSING if hours is None else f"{hours:,.0f}",
+    )
+
+
+def _score(value) -> str:
+    """A ROC AUC, two decimals."""
+    return MISSING if value is None else f"{value:.2f}"
+
+
+def _not_replayed(part: dict, tiles: tuple[str, ...], line: str) -> tuple[list, str] | None:
+    """Blank tiles and the replay's reason, for a risk it could not score; None when it did."""
+    if part and "not_enough_history" not in part:
+        return None
+    reason = part.get("not_enough_history") or texts.text("risk.record_absent")
+    blank = [(texts.text(tile), MISSING, None, None) for tile in tiles]
+    return blank, texts.text(line, reason=ui.plain(reason))
+
+
+def _late_record(late: dict) -> tuple[list, str]:
+    """The late-delivery tiles of the replay, and the line under them."""
+    tiles = ("risk.record_auc", "risk.record_top")
+    if blank := _not_replayed(late, tiles, "risk.record_late_not_scored"):
+        return blank
+    model, baseline = late["model"], late["baseline"]
+    period = _period(late["scored_from"], late["scored_until"])
+    tiles = [
+        (
+            texts.text("risk.record_auc"),
+            _score(model.get("roc_auc")),
+            texts.text("risk.record_baseline", value=_score(baseline.get("roc_auc"))),
+            texts.text("risk.help_record_auc", period=period),
+        ),
+        (
+            texts.text("risk.record_top"),
+            format_percent(model.get("precision_at_top_5pct")),
+            texts.text(
+                "risk.record_baseline",
+                value=format_percent(baseline.get("precision_at_top_5pct")),
+            ),
+            texts.text("risk.help_record_top", period=period),
+        ),
+    ]
+    ahead = _ahead("risk.record_late_line", late, "flagged_before", "late_orders")
+    return tiles, ahead
+
+
+def _stockout_record(stock: dict) -> tuple[list, str]:
+    """The stock-out tiles of the replay, and the line under them."""
+    tiles = ("risk.record_precision", "risk.record_recall")
+    if blank := _not_replayed(stock, tiles, "risk.record_stockout_not_scored"):
+        return blank
+    counts = {
+        "period": _period(stock["first_as_of"], stock["last_as_of"]),
+        "flagged": format_count(stock["flagged"]),
+        "went_out": format_count(stock["went_out"]),
+        "hits": format_count(stock["true_positives"]),
+    }
+    tiles = [
+        (
+            texts.text(f"risk.record_{share}"),
+            format_percent(stock.get(share)),
+            None,
+            texts.text(f"risk.help_record_{share}", **counts),
+        )
+        for share in ("precision", "recall")
+    ]
+    ahead = _ahead("risk.record_stockout_line", stock, "run_outs_flagged_before", "run_outs")
+    return tiles, ahead
+
+
+def _show_track_record(record: data.TrackRecord) -> None:
+    """Four tiles (late delivery against its baseline, stock-out precision and recall), a
+    line each on how far ahead, and when it was measured."""
+    late_tiles, late_line = _late_record(record.late_delivery)
+    stock_tiles, stock_line = _stockout_record(record.stock_out)
+    columns = st.columns(4)
+    for column, (label, value, beside, explained) in zip(
+        columns, late_tiles + stock_tiles, strict=True
+    ):
+        # the baseline beside the model: a comparison, not a change (no arrow)
+        column.metric(
+            label, value, beside, delta_color="off", delta_arrow="off", border=True, help=explained
+        )
+    st.caption(late_line + " " + stock_line)
+    st.caption(
+        texts.text("risk.record_caption", measured_at=f"{record.measured_at:%Y-%m-%d %H:%M}")
+    )
+
+
 # ---- the tiles
 tiles = [
     (
@@ -201,3 +304,16 @@ else:
             percents=("stockout_probability",),
             height=420,
         )
+
+# ---- how the flags did: the last replay of `oex evaluate`, on the weeks whose outcome is in
+st.subheader(texts.text("risk.record"))
+record = data.risk_track_record()
+if record is None:
+    st.caption(texts.text("risk.record_missing"))
+elif record.problem:
+    st.warning(
+        texts.text("risk.record_unreadable", problem=ui.plain(record.problem)),
+        icon=":material/warning:",
+    )
+else:
+    _show_track_record(record)

@@ -162,6 +162,11 @@ def backtest_stockout(
         [_score(connection, tables, static, moment, foresight) for moment in moments],
         ignore_index=True,
     )
+    if flags.empty:
+        raise ValueError(
+            f"no stock count by {moments[-1]:%Y-%m-%d %H:%M} UTC: the stock-out risk needs the "
+            "daily stock snapshots of a WMS export"
+        )
     exceptions = _out_of_stock_exceptions(connection, tables)
     pairs = _label(flags, exceptions)
     return _measure(pairs, flags, exceptions, moments)

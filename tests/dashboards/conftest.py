@@ -36,6 +36,15 @@ def marts(marts_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return marts_dir
 
 
+@pytest.fixture(autouse=True)
+def reports_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own reports folder, empty: the risk page's track record shows only what a
+    test writes there, not a replay left in data/reports by `oex evaluate`."""
+    folder = tmp_path / "reports"
+    monkeypatch.setenv("OEX_REPORTS", str(folder))
+    return folder
+
+
 @pytest.fixture
 def read_mart(marts_dir: Path):
     """A mart as pandas, read independently of the dashboard's data module."""

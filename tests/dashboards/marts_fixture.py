@@ -10,6 +10,7 @@ Run as a script to write a set for a manual look: `python tests/dashboards/marts
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
@@ -840,3 +841,38 @@ if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "test-output/marts")
     written = build_marts(target)
     print(f"wrote {len(written)} marts to {target.resolve()}")
+
+
+# The replay `oex evaluate` writes (reports/risk.json), in its shape (pipelines/risk/
+# evaluation.py; tests/risk checks the page's keys against a real replay): the Risk watch
+# page's track record.
+RISK_REPORT = {
+    "late_delivery": {
+        "scored_from": "2026-11-01 16:00:00",
+        "scored_until": "2026-11-15 16:00:00",
+        "model": {"roc_auc": 0.8312, "precision_at_top_5pct": 0.0875},
+        "baseline": {"roc_auc": 0.6034, "precision_at_top_5pct": 0.0212},
+        "late_orders": 126,
+        "flagged_before": 118,
+        "median_lead_time_hours": 33.5,
+    },
+    "stock_out": {
+        "first_as_of": "2026-11-01 16:00:00",
+        "last_as_of": "2026-11-14 16:00:00",
+        "flagged": 109,
+        "went_out": 89,
+        "true_positives": 65,
+        "precision": 65 / 109,
+        "recall": 65 / 89,
+        "run_outs": 17,
+        "run_outs_flagged_before": 14,
+        "median_lead_time_hours": 116.1,
+    },
+}
+
+
+def write_risk_report(reports_dir: Path, report: dict | None = None) -> Path:
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    path = reports_dir / "risk.json"
+    path.write_text(json.dumps(RISK_REPORT if report is None else report), encoding="utf-8")
+    return path

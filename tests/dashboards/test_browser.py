@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from marts_fixture import LAST_COMPLETE_WEEK, build_marts
+from marts_fixture import LAST_COMPLETE_WEEK, build_marts, write_risk_report
 from playwright.sync_api import Page, expect, sync_playwright
 
 pytestmark = pytest.mark.browser
@@ -53,9 +53,16 @@ def served_marts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(served_marts: Path):
+def server(served_marts: Path, tmp_path_factory: pytest.TempPathFactory):
     port = _free_port()
-    environment = {**os.environ, "OEX_MARTS": str(served_marts), "OEX_LANGUAGE": "zh-CN"}
+    reports = tmp_path_factory.mktemp("reports")
+    write_risk_report(reports)  # the last replay of `oex evaluate`: the risk page's record
+    environment = {
+        **os.environ,
+        "OEX_MARTS": str(served_marts),
+        "OEX_REPORTS": str(reports),
+        "OEX_LANGUAGE": "zh-CN",
+    }
     command = [
         sys.executable,
         "-m",
@@ -237,6 +244,8 @@ def test_every_page_in_both_languages(server, watched, served_marts):
                 page.get_by_role("heading", name="缺货风险：补货到达前会卖完的 SKU")
             ).to_be_visible()
             expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(2)
+            # how the flags did when last replayed: the stock-out flags that came true
+            assert _tile(watched, "缺货预警的应验率") == "59.6%"
     expect(page.get_by_role("heading", name="各数据来源为规则提供的信息")).to_be_visible()
 
     _choose_language(watched, "语言", "English")
@@ -273,6 +282,8 @@ def test_every_page_in_both_languages(server, watched, served_marts):
     ).to_be_visible()
     page.get_by_text("What the probability means, and its limits").click()
     expect(page.get_by_text("calibrated on that history", exact=False)).to_be_visible()
+    expect(page.get_by_role("heading", name="How these flags did: the last replay")).to_be_visible()
+    assert _tile(watched, "Late-delivery ROC AUC") == "0.83"
     watched.assert_healthy("risk watch en")
     watched.shot("13_risk_watch_en")
 

@@ -9,7 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from app_helpers import APP, assert_no_exception, metrics, shown_texts, table_with
-from marts_fixture import DELIVERY_MODEL, RISK_SERVING_CONTRACT, STOCKOUT_MODEL
+from marts_fixture import (
+    DELIVERY_MODEL,
+    RISK_REPORT,
+    RISK_SERVING_CONTRACT,
+    STOCKOUT_MODEL,
+    write_risk_report,
+)
 from streamlit.testing.v1 import AppTest
 
 from dashboards import data
@@ -246,3 +252,85 @@ def test_cover_chart_sets_each_sku_against_its_lead_time():
     assert list(figure.layout.yaxis.categoryarray)[-1] == "SKU-1 · WH-HZ"  # first on top
     assert "&lt;b&gt;SKU-2&lt;/b&gt; · WH-SZ" in bars.y  # text from the data, not markup
     assert list(lead_times.x) == [7.0, 5.0] and lead_times.name == "补货周期"
+
+
+# ---- the track record: the last replay of `oex evaluate` (reports/risk.json)
+
+RECORD_TILES_ZH = (
+    "逾期排序 ROC AUC",
+    "风险最高 5% 中的逾期比例",
+    "缺货预警的应验率",
+    "事先预警到的断货",
+)
+
+
+def test_the_track_record_shows_how_the_last_replay_did_in_both_languages(open_page, reports_dir):
+    write_risk_report(reports_dir)
+    app = open_page("risk_watch")
+    tiles = metrics(app)
+    late, stock = RISK_REPORT["late_delivery"], RISK_REPORT["stock_out"]
+    assert tiles["逾期排序 ROC AUC"] == ("0.83", "基准 0.60")
+    assert tiles["风险最高 5% 中的逾期比例"] == ("8.8%", "基准 2.1%")
+    assert tiles["缺货预警的应验率"][0] == f"{stock['precision'] * 100:.1f}%" == "59.6%"
+    assert tiles["事先预警到的断货"][0] == f"{stock['recall'] * 100:.1f}%" == "73.0%"
+    # the counts behind the shares, the period in local days, and how far ahead
+    helps = {tile.label: tile.help for tile in app.metric}
+    assert "109 个 SKU·天中，有 65 个在七天内断货" in helps["缺货预警的应验率"]
+    assert "2026-11-02 – 2026-11-15" in helps["缺货预警的应验率"]  # 16:00 UTC: 00:00 Shanghai
+    captions = " ".join(shown_texts(app.caption))
+    assert f"{late['late_orders']} 个逾期订单中，有 {late['flagged_before']} 个" in captions
+    assert "中位数提前 34 小时" in captions and "17 次断货中，有 14 次事先被预警" in captions
+    assert "筛选不适用" in captions
+
+    app.selectbox(key="language").set_value("en").run()
+    assert_no_exception(app)
+    assert "How these flags did: the last replay" in shown_texts(app.subheader)
+    tiles = metrics(app)
+    assert tiles["Late-delivery ROC AUC"] == ("0.83", "baseline 0.60")
+    assert tiles["Stock-out flags that came true"][0] == "59.6%"
+    captions = " ".join(shown_texts(app.caption))
+    assert "14 of 17 stock-outs were flagged beforehand, a median 116 h ahead" in captions
+
+
+def test_the_filters_leave_the_track_record_as_replayed(open_page, reports_dir):
+    """The replay covers the whole warehouse: a merchant chosen in the sidebar narrows the
+    lists, not the record (and the caption says so)."""
+    write_risk_report(reports_dir)
+    everyone = metrics(open_page("risk_watch"))
+    one = metrics(open_page("risk_watch", merchants=["M001"]))
+    for tile in RECORD_TILES_ZH:
+        assert one[tile] == everyone[tile]
+
+
+def test_without_a_replay_the_page_says_how_to_measure_one(open_page):
+    app = open_page("risk_watch")
+    assert "预警的过往表现：最近一次回放" in shown_texts(app.subheader)
+    assert any("`oex evaluate`" in caption for caption in shown_texts(app.caption))
+    assert not set(RECORD_TILES_ZH) & set(metrics(app))
+
+
+def test_a_risk_the_replay_could_not_score_says_why(open_page, reports_dir):
+    reason = "no late order to learn from before 2018-03-11 03:00 UTC"
+    write_risk_report(
+        reports_dir,
+        {"late_delivery": {"not_enough_history": reason}, "stock_out": RISK_REPORT["stock_out"]},
+    )
+    app = open_page("risk_watch")
+    tiles = metrics(app)
+    assert tiles["逾期排序 ROC AUC"][0] == tiles["风险最高 5% 中的逾期比例"][0] == "—"
+    assert tiles["缺货预警的应验率"][0] == "59.6%"
+    # text from the report is shown as text: markdown's special characters escaped
+    shown = [text.replace("\\", "") for text in shown_texts(app.caption)]
+    assert any(f"逾期风险未能回放：{reason}" in text for text in shown)
+
+
+def test_an_unreadable_replay_report_warns_and_the_risks_still_show(
+    open_page, reports_dir, read_mart
+):
+    reports_dir.mkdir()
+    (reports_dir / "risk.json").write_text('{"late_delivery": {', encoding="utf-8")
+    app = open_page("risk_watch")
+    (warning,) = shown_texts(app.warning)
+    assert str(reports_dir / "risk.json") in warning.replace("\\", "")
+    assert "`oex evaluate`" in warning
+    assert len(table_with(app, *ORDERS_TABLE)) == len(at_risk_orders(read_mart))

@@ -30,6 +30,14 @@ def replay(risk_sample: Path) -> dict:
         return delivery.backtest(connection)
 
 
+def test_the_risk_pages_track_record_reads_what_the_replay_writes(replay: dict):
+    from dashboards.data import LATE_RECORD_KEYS
+
+    assert set(LATE_RECORD_KEYS) <= set(replay)
+    for side in ("model", "baseline"):
+        assert {"roc_auc", "precision_at_top_5pct"} <= set(replay[side])
+
+
 def test_the_model_ranks_late_orders_well_above_chance_and_the_route_table(replay: dict):
     model, baseline = replay["model"], replay["baseline"]
     assert replay["late_orders"] >= 30, replay  # enough late orders to judge by

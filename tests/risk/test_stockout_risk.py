@@ -253,6 +253,12 @@ def test_the_stockout_probabilities_add_up_to_about_the_items_that_ran_out(repla
     assert replay["mean_probability_flagged"] >= stockout.FLAG_PROBABILITY
 
 
+def test_the_risk_pages_track_record_reads_what_the_replay_writes(replay):
+    from dashboards.data import STOCKOUT_RECORD_KEYS
+
+    assert set(STOCKOUT_RECORD_KEYS) <= set(replay)
+
+
 def test_the_frontier_at_the_flag_threshold_is_the_replay_itself(replay):
     at_flag = replay["frontier"][f"{stockout.FLAG_PROBABILITY:g}"]
     assert at_flag["flagged"] == replay["flagged"]
