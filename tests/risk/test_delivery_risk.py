@@ -115,6 +115,24 @@ def materialize(*assets) -> dg.ExecuteInProcessResult:
     )
 
 
+def test_the_weekly_replay_writes_the_track_record_the_risk_page_reads(
+    own_copy: Path, replay: dict
+):
+    import json
+
+    from pipelines.defs.risk.assets import risk_track_record
+
+    result = materialize(risk_track_record)
+    report = json.loads((own_copy / "reports" / "risk.json").read_text(encoding="utf-8"))
+    # the same replay `oex evaluate` writes, on the same warehouse
+    assert report["late_delivery"]["model"] == replay["model"]
+    assert report["stock_out"]["flagged"] > 0
+    (materialization,) = result.asset_materializations_for_node("risk_track_record")
+    metadata = {key: value.value for key, value in materialization.metadata.items()}
+    assert metadata["late_model_roc_auc"] == replay["model"]["roc_auc"]
+    assert metadata["stockout_precision"] == report["stock_out"]["precision"]
+
+
 def test_a_model_worse_than_the_baseline_fails_its_check_and_the_previous_one_serves(
     own_copy: Path, monkeypatch
 ):

@@ -38,13 +38,20 @@ def delivery_risk_model() -> None:
     """Stand-in for the late-delivery model, retrained weekly."""
 
 
+@dg.asset(key="risk_track_record", pool=WAREHOUSE_POOL)
+def risk_track_record() -> None:
+    """Stand-in for the weekly replay of both risks."""
+
+
 @pytest.fixture(scope="module")
 def location() -> dg.Definitions:
-    stand_ins = dg.Definitions(assets=[orders_table, exported_marts, delivery_risk_model])
+    stand_ins = dg.Definitions(
+        assets=[orders_table, exported_marts, delivery_risk_model, risk_track_record]
+    )
     return dg.Definitions.merge(stand_ins, exports.defs, automation.defs)
 
 
-def test_daily_build_runs_everything_but_the_merchant_reports_and_the_model(location) -> None:
+def test_daily_build_runs_everything_but_the_weekly_assets(location) -> None:
     job = location.resolve_job_def("daily_build")
     selected = job.asset_layer.selected_asset_keys
     assert selected == {dg.AssetKey(["orders", "orders"]), dg.AssetKey("exported_marts")}
@@ -56,9 +63,14 @@ def test_weekly_job_runs_only_the_merchant_reports(location) -> None:
     assert job.asset_layer.selected_asset_keys == {dg.AssetKey("merchant_reports")}
 
 
-def test_the_weekly_model_job_retrains_only_the_model_on_monday_morning(location) -> None:
+def test_the_weekly_model_job_retrains_the_model_and_replays_the_risks_on_monday_morning(
+    location,
+) -> None:
     job = location.resolve_job_def("weekly_risk_model")
-    assert job.asset_layer.selected_asset_keys == {dg.AssetKey("delivery_risk")}
+    assert job.asset_layer.selected_asset_keys == {
+        dg.AssetKey("delivery_risk"),
+        dg.AssetKey("risk_track_record"),
+    }
     assert (
         weekly_risk_model_schedule.cron_schedule,
         weekly_risk_model_schedule.execution_timezone,
