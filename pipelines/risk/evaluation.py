@@ -28,9 +28,9 @@ def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     if not warehouse.exists():
         raise FileNotFoundError(f"{warehouse} does not exist: run `oex run` (or `make pipeline`).")
     try:
-        connection = duckdb.connect(
-            str(warehouse), read_only=True, config=settings.duckdb_reader_config()
-        )
+        # the replay joins every open order at every moment: a scorer's memory, not a
+        # scanner's (with the reader's 1 GB, a 10M-order warehouse ran out of memory)
+        connection = duckdb.connect(str(warehouse), read_only=True, config=settings.duckdb_config())
     except duckdb.IOException as error:
         raise WarehouseBusyError(
             f"{warehouse} is held by a running build; evaluate once it has finished."
