@@ -1218,7 +1218,6 @@ class RiskScoring:
     features_as_of: datetime | None
 
 
-TRACK_RECORD_FILE = "risk.json"
 # What the page reads of the replay `oex evaluate` writes (pipelines/risk/evaluation.py).
 LATE_RECORD_KEYS = (
     "scored_from",
@@ -1258,7 +1257,7 @@ class TrackRecord:
 def risk_track_record() -> TrackRecord | None:
     """The last replay's report; None when `oex evaluate` has not written one. A small file
     written once per evaluation, read as it is (no warehouse, no cache needed)."""
-    path = settings.reports_dir() / TRACK_RECORD_FILE
+    path = settings.reports_dir() / settings.RISK_REPORT
     if not path.exists():
         return None
     try:

@@ -82,6 +82,11 @@ def reports_dir() -> Path:
     return _path("OEX_REPORTS", data_dir() / "reports")
 
 
+# The risks' replay (`oex evaluate`, the weekly risk_track_record) in reports_dir(), which
+# the Risk watch page reads.
+RISK_REPORT = "risk.json"
+
+
 def models_dir() -> Path:
     """Trained risk models, each version kept, the one serving named in a pointer file."""
     return _path("OEX_MODELS", data_dir() / "models")

@@ -87,12 +87,11 @@ def _period(first: str | None, last: str | None) -> str:
 
 def _ahead(key: str, part: dict, flagged: str, total: str) -> str:
     """How many were flagged before they happened, of how many, a median how many hours ahead."""
-    hours = part.get("median_lead_time_hours")
     return texts.text(
         key,
         flagged=format_count(part.get(flagged)),
         total=format_count(part.get(total)),
-        hours=MISSING if hours is None else f"{hours:,.0f}",
+        hours=format_count(part.get("median_lead_time_hours")),
     )
 
 

@@ -58,7 +58,7 @@ def evaluate_risk(warehouse: Path | None = None, reports_dir: Path | None = None
             ),
         }
 
-    return write_replay("risk.json", replay, format_summary, warehouse, reports_dir)
+    return write_replay(settings.RISK_REPORT, replay, format_summary, warehouse, reports_dir)
 
 
 def write_replay(file_name: str, replay, summary, warehouse=None, reports_dir=None) -> dict:

@@ -244,7 +244,8 @@ def risk_track_record(context: dg.AssetExecutionContext) -> dg.MaterializeResult
 def _track_record_metadata(report: dict) -> dict:
     """The figures a data engineer looks for in the run, each part's reason when it has none."""
     late, stock = report["late_delivery"], report["stock_out"]
-    metadata: dict = {"report": dg.MetadataValue.path(str(settings.reports_dir() / "risk.json"))}
+    report_path = settings.reports_dir() / settings.RISK_REPORT
+    metadata: dict = {"report": dg.MetadataValue.path(str(report_path))}
     if "not_enough_history" in late:
         metadata["late_delivery"] = late["not_enough_history"]
     else:
