@@ -1267,12 +1267,59 @@ def risk_track_record() -> TrackRecord | None:
         return TrackRecord(problem=f"{path}: {error}")
     if not isinstance(report, dict):
         return TrackRecord(problem=f"{path}: not a replay report")
+    parts = {name: report.get(name) or {} for name in ("late_delivery", "stock_out")}
+    if problem := _unreadable_part(parts):
+        return TrackRecord(problem=f"{path}: {problem}")
     zone = ZoneInfo(settings.reporting_timezone())
     return TrackRecord(
         measured_at=datetime.fromtimestamp(written, zone).replace(tzinfo=None),
-        late_delivery=report.get("late_delivery") or {},
-        stock_out=report.get("stock_out") or {},
+        late_delivery=parts["late_delivery"],
+        stock_out=parts["stock_out"],
     )
+
+
+def _unreadable_part(parts: dict) -> str | None:
+    """What a report written by another version, or by hand, lacks for the page: each part is
+    a replay's figures or the reason it has none."""
+    needed = {"late_delivery": LATE_RECORD_KEYS, "stock_out": STOCKOUT_RECORD_KEYS}
+    for name, part in parts.items():
+        if not isinstance(part, dict):
+            return f"{name} is not a set of figures"
+        if "not_enough_history" in part or not part:
+            continue
+        missing = [key for key in needed[name] if key not in part]
+        if missing:
+            return f"{name} has no {', '.join(missing)}"
+        sides = [part[side] for side in SIDES] if name == "late_delivery" else []
+        if any(not isinstance(side, dict) for side in sides):
+            return f"{name}: model and baseline are not sets of figures"
+        times = [key for key in needed[name] if key in REPLAY_TIMES]
+        if bad_times := [key for key in times if not _is_moment(part[key])]:
+            return f"{name}: {', '.join(bad_times)} not a time"
+        figures = {key: part[key] for key in needed[name] if key not in (*REPLAY_TIMES, *SIDES)}
+        for side in sides:
+            figures |= {key: side.get(key) for key in ("roc_auc", "precision_at_top_5pct")}
+        words = [key for key, value in figures.items() if not _is_figure(value)]
+        if words:
+            return f"{name}: {', '.join(words)} not a number"
+    return None
+
+
+REPLAY_TIMES = ("scored_from", "scored_until", "first_as_of", "last_as_of")
+SIDES = ("model", "baseline")
+
+
+def _is_moment(value: object) -> bool:
+    try:
+        datetime.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_figure(value: object) -> bool:
+    """A number, or none (a share with nothing to divide by)."""
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 def replay_moment(utc_text: str | None) -> datetime | None:

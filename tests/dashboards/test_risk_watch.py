@@ -334,3 +334,42 @@ def test_an_unreadable_replay_report_warns_and_the_risks_still_show(
     assert str(reports_dir / "risk.json") in warning.replace("\\", "")
     assert "`oex evaluate`" in warning
     assert len(table_with(app, *ORDERS_TABLE)) == len(at_risk_orders(read_mart))
+
+
+def _with(part: str, **changes) -> dict:
+    """The fixture report with one part's figures changed (None: the key removed)."""
+    changed = {**RISK_REPORT[part], **changes}
+    changed = {key: value for key, value in changed.items() if value is not None}
+    return {**RISK_REPORT, part: changed}
+
+
+@pytest.mark.parametrize(
+    ("report", "said"),
+    [
+        # written by an older version, without the lead times
+        (_with("stock_out", run_outs=None), "stock_out has no run_outs"),
+        # edited by hand
+        (_with("stock_out", precision="60%"), "stock_out: precision not a number"),
+        (_with("late_delivery", model=[0.83]), "model and baseline are not sets of figures"),
+        (_with("late_delivery", scored_from="last Monday"), "scored_from not a time"),
+        ({**RISK_REPORT, "stock_out": [1, 2]}, "stock_out is not a set of figures"),
+        (["risk"], "not a replay report"),
+    ],
+)
+def test_a_replay_report_the_page_cannot_read_is_named_with_what_it_lacks(
+    open_page, reports_dir, read_mart, report, said
+):
+    write_risk_report(reports_dir, report)
+    app = open_page("risk_watch")
+    (warning,) = shown_texts(app.warning)
+    assert said in warning.replace("\\", "")
+    assert not set(RECORD_TILES_ZH) & set(metrics(app))
+    assert len(table_with(app, *ORDERS_TABLE)) == len(at_risk_orders(read_mart))
+
+
+def test_the_replayed_days_are_the_reporting_time_zones(open_page, reports_dir, monkeypatch):
+    """16:00 UTC is 00:00 of the next day in Shanghai, 13:00 of the same day in São Paulo."""
+    write_risk_report(reports_dir)
+    monkeypatch.setenv("OEX_TIMEZONE", "America/Sao_Paulo")
+    helps = {tile.label: tile.help for tile in open_page("risk_watch").metric}
+    assert "2026-11-01 – 2026-11-14" in helps["缺货预警的应验率"]
