@@ -1305,6 +1305,28 @@ def _unreadable_part(parts: dict) -> str | None:
     return None
 
 
+# The reasons the replay names (pipelines/risk/metrics.NotScoredError), with the time and the
+# count each carries, so the page can say them in its own language.
+NOT_REPLAYED_REASONS = {"no_late_order": ("before", "days"), "no_stock_count": ("by", None)}
+
+
+def not_replayed_reason(part: dict) -> tuple[str, dict] | None:
+    """The reason a risk was not replayed, as its code and its details, the time written in the
+    reporting time zone; None when the report does not name one the page knows (an older
+    report, another cause), and the page shows the replay's own sentence."""
+    reason = part.get("reason")
+    if not isinstance(reason, dict) or reason.get("code") not in NOT_REPLAYED_REASONS:
+        return None
+    moment_key, count_key = NOT_REPLAYED_REASONS[reason["code"]]
+    if not _is_moment(reason.get(moment_key)):
+        return None
+    if count_key and not (_is_figure(reason.get(count_key)) and reason.get(count_key) is not None):
+        return None
+    details = {key: value for key, value in reason.items() if key in (moment_key, count_key)}
+    details[moment_key] = f"{replay_moment(reason[moment_key]):%Y-%m-%d %H:%M}"
+    return reason["code"], details
+
+
 REPLAY_TIMES = ("scored_from", "scored_until", "first_as_of", "last_as_of")
 SIDES = ("model", "baseline")
 

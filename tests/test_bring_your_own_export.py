@@ -262,6 +262,9 @@ def test_evaluate_on_an_export_says_what_it_can_measure_and_why_not_the_rest(sao
     risk = json.loads((sao_paulo / "reports" / "risk.json").read_text(encoding="utf-8"))
     # ten orders over a few weeks: too short to learn late deliveries from, said plainly
     assert "about 40 days of history" in risk["late_delivery"]["not_enough_history"]
+    assert risk["late_delivery"]["reason"]["code"] == "no_late_order"  # for the page's language
+    assert risk["late_delivery"]["reason"]["days"] == 40
     # a marketplace export carries no stock counts: no stock-out figures, and why
     assert "daily stock snapshots" in risk["stock_out"]["not_enough_history"]
+    assert risk["stock_out"]["reason"]["code"] == "no_stock_count"
     assert "stock-out: not scored: no stock count by" in result.stdout

@@ -104,9 +104,17 @@ def _not_replayed(part: dict, tiles: tuple[str, ...], line: str) -> tuple[list, 
     """Blank tiles and the replay's reason, for a risk it could not score; None when it did."""
     if part and "not_enough_history" not in part:
         return None
-    reason = part.get("not_enough_history") or texts.text("risk.record_absent")
     blank = [(texts.text(tile), MISSING, None, None) for tile in tiles]
-    return blank, texts.text(line, reason=ui.plain(reason))
+    return blank, texts.text(line, reason=_why_not_replayed(part))
+
+
+def _why_not_replayed(part: dict) -> str:
+    """The replay's reason in the page's language when the report names it; else its own
+    sentence (another cause, an older report), shown as plain text."""
+    if named := data.not_replayed_reason(part):
+        code, details = named
+        return texts.text(f"risk.not_replayed_{code}", **details)
+    return ui.plain(part.get("not_enough_history") or texts.text("risk.record_absent"))
 
 
 def _late_record(late: dict) -> tuple[list, str]:

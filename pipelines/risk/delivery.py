@@ -390,9 +390,13 @@ def train(connection: duckdb.DuckDBPyConnection, as_of: datetime) -> DeliveryRis
     """Fit on the first weeks, compare with the baseline on the last one, refit on all."""
     frame, outcome = training_set(connection, as_of)
     if len(frame) == 0 or outcome.sum() == 0:
-        raise ValueError(
+        days = TRAINING_DAYS + VERDICT_DELAY.days
+        raise metrics.NotScoredError(
+            "no_late_order",
             f"no late order to learn from before {as_of:%Y-%m-%d %H:%M} UTC: the late-delivery "
-            f"model needs about {TRAINING_DAYS + VERDICT_DELAY.days} days of history"
+            f"model needs about {days} days of history",
+            before=as_of.isoformat(sep=" "),
+            days=days,
         )
     held_out = (frame.as_of > as_of - VERDICT_DELAY - timedelta(days=VALIDATION_DAYS)).to_numpy()
     validation: dict = {"rows": int(held_out.sum()), "late": int(outcome[held_out].sum())}

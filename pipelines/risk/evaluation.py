@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import settings
-from pipelines.risk import delivery, stockout
+from pipelines.risk import delivery, metrics, stockout
 
 STOCK_HORIZON_DAYS = 7  # "out of stock within 7 days"
 SCORED_DAYS = 14  # the last two weeks whose outcomes are in
@@ -83,6 +83,8 @@ def _or_not_enough_history(replay) -> dict:
     not an error of the evaluation)."""
     try:
         return replay()
+    except metrics.NotScoredError as error:
+        return error.as_report()
     except ValueError as error:
         return {"not_enough_history": str(error)}
 

@@ -10,6 +10,20 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 
+class NotScoredError(ValueError):
+    """Why a risk has no scores: the data cannot support them yet. str() is the sentence for
+    logs and the command line; `code` and `details` let a page say it in its own language."""
+
+    def __init__(self, code: str, message: str, **details):
+        super().__init__(message)
+        self.code = code
+        self.details = details
+
+    def as_report(self) -> dict:
+        """What a report holds in place of the figures."""
+        return {"not_enough_history": str(self), "reason": {"code": self.code, **self.details}}
+
+
 def roc_auc(outcome: np.ndarray, score: np.ndarray) -> float | None:
     """Chance that a random late order scores above a random on-time one; None without both."""
     if len(np.unique(outcome)) < 2:

@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines import settings
+from pipelines.risk import metrics
 
 HORIZON_DAYS = 7
 HISTORY_DAYS = 56
@@ -163,9 +164,11 @@ def backtest_stockout(
         ignore_index=True,
     )
     if flags.empty:
-        raise ValueError(
+        raise metrics.NotScoredError(
+            "no_stock_count",
             f"no stock count by {moments[-1]:%Y-%m-%d %H:%M} UTC: the stock-out risk needs the "
-            "daily stock snapshots of a WMS export"
+            "daily stock snapshots of a WMS export",
+            by=moments[-1].isoformat(sep=" "),
         )
     exceptions = _out_of_stock_exceptions(connection, tables)
     pairs = _label(flags, exceptions)

@@ -324,6 +324,57 @@ def test_a_risk_the_replay_could_not_score_says_why(open_page, reports_dir):
     assert any(f"逾期风险未能回放：{reason}" in text for text in shown)
 
 
+def test_a_reason_the_replay_names_is_said_in_the_pages_language(open_page, reports_dir):
+    """A replay too short for either risk names why; the page says it in Chinese or English,
+    its time in the reporting time zone (16:00 UTC: 00:00 the next day in Shanghai)."""
+    write_risk_report(
+        reports_dir,
+        {
+            "late_delivery": {
+                "not_enough_history": "no late order to learn from before 2026-11-02 16:00 UTC",
+                "reason": {"code": "no_late_order", "before": "2026-11-02 16:00:00", "days": 40},
+            },
+            "stock_out": {
+                "not_enough_history": "no stock count by 2026-11-15 16:00 UTC",
+                "reason": {"code": "no_stock_count", "by": "2026-11-15 16:00:00"},
+            },
+        },
+    )
+    app = open_page("risk_watch")
+    captions = " ".join(shown_texts(app.caption))
+    assert "逾期风险未能回放：2026-11-03 00:00 之前没有可供学习的逾期订单" in captions
+    assert "约 40 天的历史" in captions
+    assert "缺货风险未能回放：截至 2026-11-16 00:00 没有库存盘点" in captions
+    assert "UTC" not in captions  # not the replay's English sentence
+
+    app.selectbox(key="language").set_value("en").run()
+    assert_no_exception(app)
+    captions = " ".join(shown_texts(app.caption))
+    said = "Late delivery not replayed: no late order to learn from before 2026-11-03 00:00"
+    assert said in captions
+    assert "about 40 days of history" in captions
+    assert "Stock-out not replayed: no stock count by 2026-11-16 00:00" in captions
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        {"code": "no_late_order", "before": "last week", "days": 40},
+        {"code": "no_late_order", "before": "2026-11-02 16:00:00", "days": "forty"},
+        {"code": "a_reason_of_a_later_version", "before": "2026-11-02 16:00:00"},
+        "no_late_order",
+    ],
+)
+def test_a_reason_the_page_cannot_read_falls_back_to_the_replays_sentence(
+    open_page, reports_dir, reason
+):
+    sentence = "no late order to learn from before 2026-11-02 16:00 UTC"
+    late = {"not_enough_history": sentence, "reason": reason}
+    write_risk_report(reports_dir, {"late_delivery": late, "stock_out": RISK_REPORT["stock_out"]})
+    captions = [text.replace("\\", "") for text in shown_texts(open_page("risk_watch").caption)]
+    assert any(f"逾期风险未能回放：{sentence}" in text for text in captions)
+
+
 def test_an_unreadable_replay_report_warns_and_the_risks_still_show(
     open_page, reports_dir, read_mart
 ):
