@@ -59,6 +59,25 @@ def test_late_orders_are_flagged_a_day_or_more_before_they_turn_late(replay: dic
     assert replay["median_lead_time_hours"] >= 12
 
 
+def test_the_replay_fetched_in_small_batches_measures_the_same(
+    risk_sample: Path, replay: dict, monkeypatch: pytest.MonkeyPatch
+):
+    """The replay takes the open orders a batch at a time (a week of them at 10M orders does
+    not fit in memory at once): batches of 2,048 rows give the figures of one batch."""
+    monkeypatch.setattr(delivery, "BATCH_VECTORS", 1)
+    assert replay["open_order_moments"] > 4 * 2_048  # so it runs in many batches below
+    with connect(risk_sample) as connection:
+        batched = delivery.backtest(connection)
+    assert batched.keys() == replay.keys()
+    for key, value in replay.items():
+        assert batched[key] == (value if isinstance(value, str | list) else approx(value)), key
+
+
+def approx(value):
+    """Two fits of the same data agree to the last digits only (threads add in any order)."""
+    return pytest.approx(value, rel=1e-9, abs=1e-12)
+
+
 def test_scores_of_a_moment_do_not_change_when_later_days_are_loaded(
     risk_sample: Path, risk_sample_earlier: Path
 ):
